@@ -1,0 +1,75 @@
+// bumpBatches.ts: adds counter deltas to batches, settles their status, and NOTIFYs once per batch.
+import type { PoolClient } from "../../db/pool.ts";
+import { BATCH_CHANGED_CHANNEL } from "../../events/channel.ts";
+import type { BatchStatus } from "../rows.ts";
+
+export interface CounterDelta {
+  batchId: string;
+  queued: number;
+  running: number;
+  retrying: number;
+  succeeded: number;
+  failed: number;
+  canceled: number;
+}
+
+export interface BumpedBatch {
+  id: string;
+  version: number;
+  status: BatchStatus;
+}
+
+/**
+ * One statement for every touched batch: counters move by the deltas, the version goes up,
+ * a batch with no task left to run becomes COMPLETED (or CANCELED when it was CANCELING),
+ * and one pg_notify per batch is queued, delivered when the transaction commits.
+ * Deltas are sorted by batch id so concurrent flushes lock batch rows in the same order.
+ */
+export async function bumpBatches(client: PoolClient, deltas: CounterDelta[]): Promise<BumpedBatch[]> {
+  if (deltas.length === 0) return [];
+  const sorted = [...deltas].sort((a, b) => (a.batchId < b.batchId ? -1 : a.batchId > b.batchId ? 1 : 0));
+  const { rows } = await client.query<BumpedBatch>(
+    `with d as (
+       select * from unnest($1::uuid[], $2::int[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[])
+         as d(batch_id, queued, running, retrying, succeeded, failed, canceled)
+     ), locked as (
+       select b.id from batch b join d on d.batch_id = b.id order by b.id for update of b
+     ), bumped as (
+       update batch b set
+         queued = b.queued + d.queued,
+         running = b.running + d.running,
+         retrying = b.retrying + d.retrying,
+         succeeded = b.succeeded + d.succeeded,
+         failed = b.failed + d.failed,
+         canceled = b.canceled + d.canceled,
+         version = b.version + 1,
+         status = case
+           when b.status in ('COMPLETED', 'CANCELED', 'EXPIRED') then b.status
+           when b.queued + d.queued + b.running + d.running + b.retrying + d.retrying = 0 then
+             case when b.status = 'CANCELING' then 'CANCELED' else 'COMPLETED' end
+           when b.status = 'QUEUED' and d.running > 0 then 'RUNNING'
+           else b.status end,
+         started_at = case when d.running > 0 then coalesce(b.started_at, now()) else b.started_at end,
+         finished_at = case
+           when b.status not in ('COMPLETED', 'CANCELED', 'EXPIRED')
+            and b.queued + d.queued + b.running + d.running + b.retrying + d.retrying = 0 then now()
+           else b.finished_at end
+       from d join locked l on l.id = d.batch_id
+       where b.id = d.batch_id
+       returning b.id, b.version, b.status
+     )
+     select id, version, status,
+            pg_notify('${BATCH_CHANGED_CHANNEL}', json_build_object('b', id, 'v', version)::text)
+     from bumped`,
+    [
+      sorted.map((d) => d.batchId),
+      sorted.map((d) => d.queued),
+      sorted.map((d) => d.running),
+      sorted.map((d) => d.retrying),
+      sorted.map((d) => d.succeeded),
+      sorted.map((d) => d.failed),
+      sorted.map((d) => d.canceled),
+    ],
+  );
+  return rows.map(({ id, version, status }) => ({ id, version, status }));
+}

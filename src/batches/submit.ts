@@ -1,0 +1,133 @@
+// submit.ts: validates a batch, then writes it, its tasks and their pg-boss jobs in ONE transaction.
+import { createHash, randomUUID } from "node:crypto";
+import type { PgBoss } from "pg-boss";
+import { bossDb, withTransaction, type Pool } from "../db/pool.ts";
+import { clientError, ErrorCode, invalidTasks, MAX_TASK_ERRORS, type TaskErrorDetail } from "../errors.ts";
+import type { KindRegistry } from "../worker/registry.ts";
+import { jobFor, queueName, type TaskJobData } from "../worker/queues.ts";
+import type { JobInsert } from "pg-boss";
+import type { BatchRow } from "./rows.ts";
+import { getBatchByIdempotencyKey } from "./sql/getBatch.ts";
+import { insertBatch } from "./sql/insertBatch.ts";
+import { insertTasks, type NewTask } from "./sql/insertTasks.ts";
+
+export interface SubmitTaskInput {
+  kind: string;
+  input?: unknown;
+  customId?: string | null;
+}
+
+export interface SubmitBatchInput {
+  tasks: SubmitTaskInput[];
+  idempotencyKey?: string | null;
+  priority?: number | null;
+  metadata?: unknown;
+}
+
+export interface SubmitDeps {
+  pool: Pool;
+  boss: PgBoss;
+  kinds: KindRegistry;
+  maxTasksPerBatch: number;
+}
+
+const MAX_CUSTOM_ID_LENGTH = 255;
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+const PRIORITY_RANGE = 1_000_000;
+
+function validate(deps: SubmitDeps, input: SubmitBatchInput): NewTask[] {
+  const { tasks } = input;
+  if (tasks.length === 0) throw clientError(ErrorCode.BAD_USER_INPUT, "a batch needs at least one task");
+  if (tasks.length > deps.maxTasksPerBatch) {
+    throw clientError(ErrorCode.BATCH_TOO_LARGE, `a batch holds at most ${deps.maxTasksPerBatch} tasks; this one has ${tasks.length}`, {
+      maxTasksPerBatch: deps.maxTasksPerBatch,
+    });
+  }
+  if (input.idempotencyKey != null && (input.idempotencyKey.length === 0 || input.idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+    throw clientError(ErrorCode.BAD_USER_INPUT, `idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+  }
+  if (input.priority != null && Math.abs(input.priority) > PRIORITY_RANGE) {
+    throw clientError(ErrorCode.BAD_USER_INPUT, `priority must be between -${PRIORITY_RANGE} and ${PRIORITY_RANGE}`);
+  }
+
+  const errors: TaskErrorDetail[] = [];
+  let errorCount = 0;
+  const report = (index: number, message: string) => {
+    errorCount++;
+    if (errors.length < MAX_TASK_ERRORS) errors.push({ index, message });
+  };
+  const seenCustomIds = new Map<string, number>();
+  const valid: NewTask[] = [];
+  tasks.forEach((task, index) => {
+    const customId = task.customId ?? null;
+    if (customId !== null) {
+      const first = seenCustomIds.get(customId);
+      if (customId.length === 0 || customId.length > MAX_CUSTOM_ID_LENGTH) {
+        return report(index, `customId must be 1 to ${MAX_CUSTOM_ID_LENGTH} characters`);
+      }
+      if (first !== undefined) return report(index, `customId "${customId}" duplicates task ${first}`);
+      seenCustomIds.set(customId, index);
+    }
+    const kind = deps.kinds.get(task.kind);
+    if (!kind) return report(index, `unknown task kind "${task.kind}"`);
+    const parsed = kind.input.safeParse(task.input);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((issue) => `${issue.path.length ? `${issue.path.join(".")}: ` : ""}${issue.message}`);
+      return report(index, `invalid input for kind "${task.kind}": ${issues.join("; ")}`);
+    }
+    // The input is stored as given; the worker parses it again (applying defaults) when it runs.
+    valid.push({ id: randomUUID(), index, customId, kind: task.kind, input: task.input });
+  });
+  if (errorCount > 0) throw invalidTasks(errors, errorCount);
+  return valid;
+}
+
+/** A stable fingerprint of what was asked, so a replayed idempotency key can be told from a reused one. */
+function requestHash(input: SubmitBatchInput): string {
+  const canonical = JSON.stringify({
+    tasks: input.tasks.map((t) => [t.kind, t.input, t.customId ?? null]),
+    priority: input.priority ?? 0,
+    metadata: input.metadata ?? null,
+  });
+  return createHash("sha256").update(canonical).digest("hex");
+}
+
+export async function submitBatch(deps: SubmitDeps, owner: string, input: SubmitBatchInput): Promise<BatchRow> {
+  const tasks = validate(deps, input);
+  const hash = requestHash(input);
+  const idempotencyKey = input.idempotencyKey ?? null;
+  const priority = input.priority ?? 0;
+
+  return withTransaction(deps.pool, async (client) => {
+    const batch = await insertBatch(client, {
+      owner,
+      priority,
+      metadata: input.metadata,
+      idempotencyKey,
+      requestHash: hash,
+      total: tasks.length,
+    });
+    if (!batch) {
+      // The key is taken (a concurrent submit with it has committed by now): replay or conflict.
+      const existing = await getBatchByIdempotencyKey(client, owner, idempotencyKey ?? "");
+      if (!existing) throw new Error("idempotency key conflict without an existing batch");
+      if (existing.request_hash !== hash) {
+        throw clientError(ErrorCode.IDEMPOTENCY_CONFLICT, `idempotencyKey "${idempotencyKey}" was used for a different request`, {
+          batchId: existing.id,
+        });
+      }
+      return existing;
+    }
+    await insertTasks(client, batch.id, tasks);
+    const jobsByKind = new Map<string, JobInsert<TaskJobData>[]>();
+    for (const task of tasks) {
+      const kind = deps.kinds.get(task.kind)!;
+      let jobs = jobsByKind.get(task.kind);
+      if (!jobs) jobsByKind.set(task.kind, (jobs = []));
+      jobs.push(jobFor(kind, { taskId: task.id, batchId: batch.id }, priority));
+    }
+    const db = bossDb(client);
+    for (const [kind, jobs] of jobsByKind) await deps.boss.insert(queueName(kind), jobs, { db });
+    return batch;
+  });
+}

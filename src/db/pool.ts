@@ -1,0 +1,39 @@
+// pool.ts: the pg connection pool and the transaction helper every atomic change goes through.
+import pg from "pg";
+import type { Logger } from "../logger.ts";
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+// Return bigint counts as JS numbers: counters stay far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+export function createPool(connectionString: string, max: number, log: Logger): Pool {
+  const pool = new pg.Pool({ connectionString, max, application_name: "batchwire" });
+  // An idle client losing its connection (server restart, pg_terminate_backend) must not crash us.
+  pool.on("error", (error) => log.warn({ err: error }, "idle database connection lost"));
+  return pool;
+}
+
+/** Runs `fn` in one transaction on one connection; rolls back on any error. */
+export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("begin");
+    const result = await fn(client);
+    await client.query("commit");
+    return result;
+  } catch (error) {
+    await client.query("rollback").catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** pg-boss's `db` option: lets its statements run inside our transaction. */
+export function bossDb(client: PoolClient) {
+  return {
+    executeSql: (text: string, values?: unknown[]) => client.query(text, values as unknown[]),
+  };
+}

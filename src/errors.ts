@@ -1,0 +1,38 @@
+// errors.ts: every client-facing error code and the GraphQLError that carries it.
+import { GraphQLError } from "graphql";
+
+export const ErrorCode = {
+  BAD_USER_INPUT: "BAD_USER_INPUT",
+  BATCH_TOO_LARGE: "BATCH_TOO_LARGE",
+  IDEMPOTENCY_CONFLICT: "IDEMPOTENCY_CONFLICT",
+  NOT_FOUND: "NOT_FOUND",
+  UNAUTHENTICATED: "UNAUTHENTICATED",
+  FORBIDDEN: "FORBIDDEN",
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface TaskErrorDetail {
+  index: number;
+  message: string;
+}
+
+export function clientError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...extensions } });
+}
+
+/** At most this many task errors are listed; `taskErrorsTruncated` says when more were found. */
+export const MAX_TASK_ERRORS = 1_000;
+
+export function invalidTasks(errors: TaskErrorDetail[], total: number): GraphQLError {
+  const first = errors[0];
+  const summary = first ? `task ${first.index}: ${first.message}` : "invalid tasks";
+  return clientError(ErrorCode.BAD_USER_INPUT, `${total} invalid task(s); first: ${summary}`, {
+    taskErrors: errors.slice(0, MAX_TASK_ERRORS),
+    taskErrorsTruncated: total > MAX_TASK_ERRORS,
+  });
+}
+
+export function notFound(what: string, id: string): GraphQLError {
+  return clientError(ErrorCode.NOT_FOUND, `${what} ${id} not found`);
+}

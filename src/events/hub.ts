@@ -1,0 +1,219 @@
+// hub.ts: one LISTEN connection per API process; reads each changed batch once per window and
+// fans the snapshot out to every local watcher of that batch.
+//
+// NOTIFY only says "batch X reached version V". The hub coalesces notifications for a short
+// window, reads the changed batches (and their changed tasks) in one go, and hands each watcher
+// the snapshot. A periodic sweep and a re-read after every reconnect cover notifications that
+// were lost: an event may come late, never wrong.
+import pg from "pg";
+import type { Pool } from "../db/pool.ts";
+import type { Logger } from "../logger.ts";
+import type { BatchRow, TaskRow } from "../batches/rows.ts";
+import { getBatchesById } from "../batches/sql/getBatch.ts";
+import { changedTasks } from "../batches/sql/changedTasks.ts";
+import { BATCH_CHANGED_CHANNEL, parseBatchChanged } from "./channel.ts";
+
+export interface BatchUpdate {
+  batch: BatchRow;
+  /** Tasks that changed since the previous update of this batch, newest first. */
+  tasks: TaskRow[];
+  /** More tasks changed than `tasks` holds. */
+  tasksTruncated: boolean;
+}
+
+export type BatchListener = (update: BatchUpdate) => void;
+
+export interface EventHubOptions {
+  /** How long notifications are gathered before one read, in ms. */
+  windowMs?: number;
+  /** How often every watched batch is re-read whatever was heard, in ms. */
+  sweepMs?: number;
+  /** How often the LISTEN connection is checked with a query, in ms. */
+  healthCheckMs?: number;
+  /** Most changed tasks read per batch per read. */
+  taskLimit?: number;
+}
+
+interface Watched {
+  listeners: Set<BatchListener>;
+  /** The batch version last handed to the listeners; changed tasks are read after it. */
+  version: number;
+}
+
+export class EventHub {
+  readonly #pool: Pool;
+  readonly #connectionString: string;
+  readonly #log: Logger;
+  readonly #windowMs: number;
+  readonly #sweepMs: number;
+  readonly #healthCheckMs: number;
+  readonly taskLimit: number;
+  readonly #watched = new Map<string, Watched>();
+  #dirty = new Set<string>();
+  #client: pg.Client | undefined;
+  #readTimer: NodeJS.Timeout | undefined;
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #healthTimer: NodeJS.Timeout | undefined;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  #reading: Promise<void> = Promise.resolve();
+  #stopped = false;
+  #connected = false;
+
+  constructor(pool: Pool, connectionString: string, log: Logger, options: EventHubOptions = {}) {
+    this.#pool = pool;
+    this.#connectionString = connectionString;
+    this.#log = log.child({ component: "event-hub" });
+    this.#windowMs = options.windowMs ?? 25;
+    this.#sweepMs = options.sweepMs ?? 5_000;
+    this.#healthCheckMs = options.healthCheckMs ?? 10_000;
+    this.taskLimit = options.taskLimit ?? 100;
+  }
+
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  async start(): Promise<void> {
+    await this.#connect();
+    this.#sweepTimer = setInterval(() => this.#markAllDirty(), this.#sweepMs);
+    this.#healthTimer = setInterval(() => void this.#checkHealth(), this.#healthCheckMs);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#sweepTimer);
+    clearInterval(this.#healthTimer);
+    clearTimeout(this.#readTimer);
+    clearTimeout(this.#reconnectTimer);
+    await this.#reading;
+    const client = this.#client;
+    this.#client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  /**
+   * Calls `listener` with every newer snapshot of the batch until the returned function is
+   * called. `knownVersion` is the version of a snapshot the caller has already read.
+   */
+  watch(batchId: string, knownVersion: number, listener: BatchListener): () => void {
+    let watched = this.#watched.get(batchId);
+    if (!watched) {
+      watched = { listeners: new Set(), version: knownVersion };
+      this.#watched.set(batchId, watched);
+    }
+    watched.listeners.add(listener);
+    return () => {
+      const current = this.#watched.get(batchId);
+      if (!current) return;
+      current.listeners.delete(listener);
+      if (current.listeners.size === 0) this.#watched.delete(batchId);
+    };
+  }
+
+  /** Re-reads a batch soon even without a notification (a watcher that just subscribed uses it). */
+  poke(batchId: string): void {
+    this.#markDirty(batchId);
+  }
+
+  get watchedBatches(): number {
+    return this.#watched.size;
+  }
+
+  async #connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.#connectionString, application_name: "batchwire-listen", keepAlive: true });
+    client.on("error", (error) => this.#lost(client, error));
+    client.on("end", () => this.#lost(client, new Error("LISTEN connection ended")));
+    client.on("notification", (message) => {
+      const payload = parseBatchChanged(message.payload);
+      if (!payload) return;
+      const watched = this.#watched.get(payload.b);
+      if (watched && payload.v > watched.version) this.#markDirty(payload.b);
+    });
+    await client.connect();
+    await client.query(`listen ${BATCH_CHANGED_CHANNEL}`);
+    this.#client = client;
+    this.#connected = true;
+    this.#log.debug("listening for batch changes");
+    // Whatever changed while we were not listening is read now.
+    this.#markAllDirty();
+  }
+
+  #lost(client: pg.Client, error: Error): void {
+    if (this.#client !== client) return;
+    this.#client = undefined;
+    this.#connected = false;
+    client.end().catch(() => undefined);
+    if (this.#stopped) return;
+    this.#log.warn({ err: error }, "LISTEN connection lost; reconnecting");
+    this.#scheduleReconnect(100);
+  }
+
+  #scheduleReconnect(delayMs: number): void {
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = setTimeout(async () => {
+      if (this.#stopped || this.#client) return;
+      try {
+        await this.#connect();
+        this.#log.info("LISTEN connection restored");
+      } catch (error) {
+        this.#log.warn({ err: error }, "LISTEN reconnect failed");
+        this.#scheduleReconnect(Math.min(delayMs * 2, 5_000));
+      }
+    }, delayMs);
+  }
+
+  async #checkHealth(): Promise<void> {
+    const client = this.#client;
+    if (!client) return;
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("LISTEN health check timed out")), 5_000).unref());
+    try {
+      await Promise.race([client.query("select 1"), timeout]);
+    } catch (error) {
+      this.#lost(client, error as Error);
+    }
+  }
+
+  #markAllDirty(): void {
+    for (const id of this.#watched.keys()) this.#markDirty(id);
+  }
+
+  #markDirty(batchId: string): void {
+    this.#dirty.add(batchId);
+    this.#readTimer ??= setTimeout(() => {
+      this.#readTimer = undefined;
+      this.#reading = this.#reading.then(() => this.#read());
+    }, this.#windowMs);
+  }
+
+  async #read(): Promise<void> {
+    const ids = [...this.#dirty].filter((id) => this.#watched.has(id));
+    this.#dirty = new Set();
+    if (ids.length === 0 || this.#stopped) return;
+    try {
+      const batches = (await getBatchesById(this.#pool, ids)).filter((batch) => {
+        const watched = this.#watched.get(batch.id);
+        return watched !== undefined && batch.version > watched.version;
+      });
+      const since = new Map(batches.map((batch) => [batch.id, this.#watched.get(batch.id)!.version]));
+      const tasks = await changedTasks(this.#pool, since, this.taskLimit + 1);
+      const tasksByBatch = Map.groupBy(tasks, (task) => task.batch_id);
+      for (const batch of batches) {
+        const watched = this.#watched.get(batch.id);
+        if (!watched || batch.version <= watched.version) continue;
+        // Tasks stamped after this read of the batch belong to the next update.
+        const read = (tasksByBatch.get(batch.id) ?? []).filter((task) => task.batch_version <= batch.version);
+        watched.version = batch.version;
+        const update: BatchUpdate = {
+          batch,
+          tasks: read.slice(0, this.taskLimit),
+          tasksTruncated: read.length > this.taskLimit,
+        };
+        for (const listener of watched.listeners) listener(update);
+      }
+    } catch (error) {
+      // The next notification, sweep or reconnect reads these again.
+      this.#log.warn({ err: error }, "reading changed batches failed");
+      for (const id of ids) this.#dirty.add(id);
+    }
+  }
+}

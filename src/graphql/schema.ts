@@ -1,0 +1,14 @@
+// schema.ts: assembles the schema from one file per type, and prints it sorted for schema.graphql.
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
+import { builder } from "./builder.ts";
+import "./types/task.ts";
+import "./types/batch.ts";
+import "./types/taskKind.ts";
+import "./types/submitBatch.ts";
+import "./types/jobProgress.ts";
+
+export const schema: GraphQLSchema = builder.toSchema();
+
+export function printSortedSchema(): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

@@ -1,0 +1,125 @@
+// batch.ts: the Batch type, its counts, and the batch / batches queries.
+import { resolveCursorConnection, type ResolveCursorConnectionArgs } from "@pothos/plugin-relay";
+import { BatchStatus, type BatchRow, type TaskStatus } from "../../batches/rows.ts";
+import { getBatch } from "../../batches/sql/getBatch.ts";
+import { countBatches, listBatches } from "../../batches/sql/listBatches.ts";
+import { listTasks } from "../../batches/sql/listTasks.ts";
+import { clientError, ErrorCode } from "../../errors.ts";
+import { builder } from "../builder.ts";
+import { TaskRef, TaskStatusEnum } from "./task.ts";
+
+export const BatchStatusEnum = builder.enumType("BatchStatus", { values: Object.values(BatchStatus) });
+
+const BatchCounts = builder.objectRef<BatchRow>("BatchCounts").implement({
+  description: "How many of the batch's tasks are in each status; the parts add up to total.",
+  fields: (t) => ({
+    total: t.exposeInt("total"),
+    queued: t.exposeInt("queued"),
+    running: t.exposeInt("running"),
+    retrying: t.exposeInt("retrying", { description: "Failed an attempt and wait for the next one." }),
+    succeeded: t.exposeInt("succeeded"),
+    failed: t.exposeInt("failed"),
+    canceled: t.exposeInt("canceled"),
+  }),
+});
+
+const PAGE = { defaultSize: 20, maxSize: 1_000 };
+
+function parseCursor(cursor: string | undefined, name: string): number | null {
+  if (cursor === undefined) return null;
+  if (!/^\d{1,15}$/.test(cursor)) throw clientError(ErrorCode.BAD_USER_INPUT, `${name} is not a cursor this API returned`);
+  return Number(cursor);
+}
+
+/** The count of tasks in one status, read off the batch's counters (never a count(*)). */
+function countFor(batch: BatchRow, status: TaskStatus | null | undefined): number {
+  switch (status) {
+    case null:
+    case undefined:
+      return batch.total;
+    case "QUEUED":
+      return batch.queued;
+    case "RUNNING":
+      return batch.running;
+    case "RETRYING":
+      return batch.retrying;
+    case "SUCCEEDED":
+      return batch.succeeded;
+    case "FAILED":
+      return batch.failed;
+    case "CANCELED":
+      return batch.canceled;
+  }
+}
+
+export const BatchRef = builder.objectRef<BatchRow>("Batch").implement({
+  description: "A submitted set of tasks, run in the background and tracked as one.",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    status: t.field({ type: BatchStatusEnum, resolve: (batch) => batch.status }),
+    counts: t.field({ type: BatchCounts, resolve: (batch) => batch }),
+    progress: t.float({
+      description: "Fraction of tasks in a final status (succeeded, failed or canceled), 0 to 1.",
+      resolve: (batch) => (batch.total === 0 ? 1 : (batch.succeeded + batch.failed + batch.canceled) / batch.total),
+    }),
+    priority: t.exposeInt("priority"),
+    metadata: t.field({ type: "JSON", nullable: true, resolve: (batch) => batch.metadata }),
+    idempotencyKey: t.exposeString("idempotency_key", { nullable: true }),
+    version: t.exposeInt("version", { description: "Goes up with every change of status, counts or progress." }),
+    createdAt: t.field({ type: "DateTime", resolve: (batch) => batch.created_at }),
+    startedAt: t.field({ type: "DateTime", nullable: true, resolve: (batch) => batch.started_at }),
+    finishedAt: t.field({ type: "DateTime", nullable: true, resolve: (batch) => batch.finished_at }),
+    expiresAt: t.field({ type: "DateTime", nullable: true, resolve: (batch) => batch.expires_at }),
+    tasks: t.connection({
+      type: TaskRef,
+      args: { status: t.arg({ type: TaskStatusEnum, required: false }) },
+      resolve: async (batch, args, { services }) => {
+        const connection = await resolveCursorConnection(
+          { args, ...PAGE, toCursor: (task) => String(task.index) },
+          ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) =>
+            listTasks(services.pool, {
+              batchId: batch.id,
+              status: args.status ?? null,
+              afterIndex: parseCursor(after, "after"),
+              beforeIndex: parseCursor(before, "before"),
+              limit,
+              descending: inverted,
+            }),
+        );
+        return { ...connection, totalCount: countFor(batch, args.status) };
+      },
+    }, { name: "TaskConnection" }, { name: "TaskEdge" }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  batch: t.field({
+    type: BatchRef,
+    nullable: true,
+    description: "A batch by id; null when there is none (or it belongs to another tenant).",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_, { id }, { services, tenant }) => (await getBatch(services.pool, tenant, String(id))) ?? null,
+  }),
+  batches: t.connection({
+    type: BatchRef,
+    description: "The caller's batches, newest first.",
+    args: { status: t.arg({ type: BatchStatusEnum, required: false }) },
+    resolve: async (_, args, { services, tenant }) => {
+      const status = args.status ?? null;
+      const connection = await resolveCursorConnection(
+        { args, ...PAGE, toCursor: (batch) => String(batch.seq) },
+        ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) =>
+          // Newest first: "after" a cursor means a smaller seq.
+          listBatches(services.pool, {
+            owner: tenant,
+            status,
+            beforeSeq: parseCursor(after, "after"),
+            afterSeq: parseCursor(before, "before"),
+            limit,
+            ascending: inverted,
+          }),
+      );
+      return { ...connection, totalCount: () => countBatches(services.pool, tenant, status) };
+    },
+  }, { name: "BatchConnection" }, { name: "BatchEdge" }),
+}));

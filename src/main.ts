@@ -1,0 +1,25 @@
+// main.ts: starts the roles named by the environment and stops them on SIGTERM/SIGINT.
+import { createBatchwire } from "./app.ts";
+import { ConfigError, loadConfig } from "./config.ts";
+import { createLogger } from "./logger.ts";
+import { onShutdownSignal } from "./signals.ts";
+
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`batchwire: ${error.message}\n`);
+  process.exit(1);
+}
+
+const log = createLogger(config.logLevel);
+const app = createBatchwire({ config, logger: log });
+onShutdownSignal(log, () => app.stop());
+try {
+  await app.start();
+} catch (error) {
+  log.fatal({ err: error }, "batchwire failed to start");
+  await app.stop().catch(() => undefined);
+  process.exit(1);
+}
