@@ -8,6 +8,7 @@ import type { Logger } from "../logger.ts";
 
 export interface EmbeddedDatabase {
   url: string;
+  port: number;
   stop(): Promise<void>;
 }
 
@@ -75,9 +76,9 @@ async function stopOrphan(databaseDir: string, log: Logger): Promise<void> {
  * Starts (initialising on first use) a cluster whose files live in `dataDir`, so a second
  * start finds the earlier batches. It listens on loopback only, on a port of its own.
  */
-export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(dataDir: string, log: Logger, port?: number): Promise<EmbeddedDatabase> {
   const databaseDir = resolve(dataDir, "postgres");
-  const port = await freePort();
+  port ??= await freePort();
   const EmbeddedPostgres = await importEmbeddedPostgres();
   await stopOrphan(databaseDir, log);
   const pg = new EmbeddedPostgres({
@@ -101,6 +102,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   await pg.start();
   log.info({ databaseDir, port }, "embedded PostgreSQL started");
   return {
+    port,
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
     stop: () => pg.stop(),
   };
