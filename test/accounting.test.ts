@@ -33,7 +33,7 @@ it("2,000 tasks run concurrently end with counters equal to count(*) by status",
     return now.status === "COMPLETED" ? now : undefined;
   }, 120_000);
   const failing = tasks.filter((t) => t.kind === "fail").length;
-  expect(done.counts).toEqual({ total: 2_000, queued: 0, running: 0, retrying: 0, succeeded: 2_000 - failing, failed: failing, canceled: 0 });
+  expect(done.counts).toEqual({ total: 2_000, queued: 0, running: 0, retrying: 0, succeeded: 2_000 - failing, failed: failing, canceled: 0, expired: 0 });
   await expectCountersMatchRows(db.pool, done);
   expect(seen.has("RUNNING") || seen.has("QUEUED")).toBe(true);
 });

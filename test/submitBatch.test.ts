@@ -40,7 +40,7 @@ describe("submitBatch", () => {
       metadata: { owner: "tests", tags: ["x"] },
     });
     expect(batch.status).toBe("QUEUED");
-    expect(batch.counts).toEqual({ total: 3, queued: 3, running: 0, retrying: 0, succeeded: 0, failed: 0, canceled: 0 });
+    expect(batch.counts).toEqual({ total: 3, queued: 3, running: 0, retrying: 0, succeeded: 0, failed: 0, canceled: 0, expired: 0 });
     expect(batch.priority).toBe(3);
     expect(batch.metadata).toEqual({ owner: "tests", tags: ["x"] });
     const after = await rowCounts();
@@ -52,9 +52,9 @@ describe("submitBatch", () => {
       [batch.id],
     );
     expect(jobs.map((j) => [j.name, j.state, j.priority])).toEqual([
-      ["task.echo", "created", 3],
-      ["task.sleep", "created", 3],
-      ["task.sha256", "created", 3],
+      ["task.echo", "created", 3_000_000],
+      ["task.sleep", "created", 3_000_000],
+      ["task.sha256", "created", 3_000_000],
     ]);
     expect(jobs[0].data).toEqual({ taskId: jobs[0].id, batchId: batch.id });
   });

@@ -17,6 +17,8 @@ export const TaskStatus = {
   SUCCEEDED: "SUCCEEDED",
   FAILED: "FAILED",
   CANCELED: "CANCELED",
+  /** Not started before its batch's completion window closed. */
+  EXPIRED: "EXPIRED",
 } as const;
 export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
 
@@ -38,11 +40,15 @@ export interface BatchRow {
   succeeded: number;
   failed: number;
   canceled: number;
+  expired: number;
   version: number;
+  retention_seconds: number;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
   expires_at: Date | null;
+  /** When a finished batch (and its tasks) will be deleted. */
+  purge_at: Date | null;
 }
 
 export interface TaskRow {
@@ -58,6 +64,7 @@ export interface TaskRow {
   error: { message: string; code: string } | null;
   progress: number | null;
   batch_version: number;
+  job_id: string | null;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;

@@ -2,85 +2,110 @@
 //
 // pg-boss may run a task twice (an expired claim, a crash). Every status change therefore goes
 // through applyTransitions: it locks the tasks (in id order), skips the moves that are no longer
-// valid (a task already final, an attempt older than the one recorded), counts only the moves it
-// makes, bumps each touched batch once (new version, one NOTIFY), and stamps the moved tasks with
-// that version. Batch counters thus always equal count(*) by status.
+// valid (a task already final, news from an attempt older than the latest), counts only the
+// moves it makes, bumps each touched batch once (new version, one NOTIFY), and stamps the moved
+// tasks with that version. Batch counters thus always equal count(*) by status.
 import type { PoolClient } from "../db/pool.ts";
 import { bumpBatches, type BumpedBatch, type CounterDelta } from "./sql/bumpBatches.ts";
 import { lockTasks, type LockedTask } from "./sql/lockTasks.ts";
 import { updateTasks } from "./sql/updateTasks.ts";
 import type { TaskStatus } from "./rows.ts";
 
-export const FINAL_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set(["SUCCEEDED", "FAILED", "CANCELED"]);
+export const FINAL_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set(["SUCCEEDED", "FAILED", "CANCELED", "EXPIRED"]);
 
 export interface Transition {
   taskId: string;
   to: TaskStatus;
-  /** The attempt this change comes from; older attempts cannot overwrite newer ones. */
-  attempt: number;
+  /** The attempt this news comes from; ignored for RUNNING, which starts attempt `attempts + 1`. */
+  attempt?: number;
+  /** For RUNNING: the pg-boss job that runs this attempt. */
+  jobId?: string;
   result?: unknown;
   error?: { message: string; code: string };
+  /** Move only from these statuses (may be final ones: retryFailedTasks moves FAILED tasks). */
+  from?: readonly TaskStatus[];
+}
+
+export interface MovedTask {
+  task: LockedTask;
+  to: TaskStatus;
+  attempt: number;
 }
 
 export interface TransitionOutcome {
-  /** Tasks that moved, with their state before the move. */
-  moved: LockedTask[];
+  moved: MovedTask[];
   batches: BumpedBatch[];
 }
 
-const COUNTER: Record<TaskStatus, keyof Omit<CounterDelta, "batchId">> = {
+export interface TransitionOptions {
+  /** Also read the tasks' inputs (for the worker that is about to run them). */
+  withInput?: boolean;
+  /** Batches to bump even if no task moves, with a status request (cancel, reopen). */
+  batches?: { batchId: string; status?: CounterDelta["status"] }[];
+}
+
+const COUNTER: Record<TaskStatus, keyof Omit<CounterDelta, "batchId" | "status">> = {
   QUEUED: "queued",
   RUNNING: "running",
   RETRYING: "retrying",
   SUCCEEDED: "succeeded",
   FAILED: "failed",
   CANCELED: "canceled",
+  EXPIRED: "expired",
 };
 
 export function zeroDelta(batchId: string): CounterDelta {
-  return { batchId, queued: 0, running: 0, retrying: 0, succeeded: 0, failed: 0, canceled: 0 };
+  return { batchId, queued: 0, running: 0, retrying: 0, succeeded: 0, failed: 0, canceled: 0, expired: 0 };
 }
 
-function mayMove(task: LockedTask, transition: Transition): boolean {
-  if (FINAL_TASK_STATUSES.has(task.status)) return false;
-  if (FINAL_TASK_STATUSES.has(transition.to)) return true;
-  // RUNNING or RETRYING from an attempt older than the latest one recorded is stale news.
-  return transition.attempt >= task.attempts;
+/** Where a transition really goes, or undefined when it no longer applies. */
+function resolve(task: LockedTask, transition: Transition): { to: TaskStatus; attempt: number } | undefined {
+  if (transition.from) {
+    return transition.from.includes(task.status) ? { to: transition.to, attempt: task.attempts } : undefined;
+  }
+  if (FINAL_TASK_STATUSES.has(task.status)) return undefined;
+  if (transition.to === "RUNNING") {
+    // A task of a canceled or expired batch never starts; it ends here instead.
+    if (task.batch_status === "CANCELING" || task.batch_status === "CANCELED") return { to: "CANCELED", attempt: task.attempts };
+    if (task.batch_expired || task.batch_status === "EXPIRED") return { to: "EXPIRED", attempt: task.attempts };
+    return { to: "RUNNING", attempt: task.attempts + 1 };
+  }
+  const attempt = transition.attempt ?? task.attempts;
+  if (!FINAL_TASK_STATUSES.has(transition.to) && attempt < task.attempts) return undefined; // stale news
+  return { to: transition.to, attempt };
 }
 
-export async function applyTransitions(
-  client: PoolClient,
-  transitions: Transition[],
-  options: { withInput?: boolean } = {},
-): Promise<TransitionOutcome> {
-  if (transitions.length === 0) return { moved: [], batches: [] };
-  const byId = new Map(transitions.map((t) => [t.taskId, t]));
-  const locked = await lockTasks(client, [...byId.keys()], options.withInput ?? false);
-
-  const moved: LockedTask[] = [];
+export async function applyTransitions(client: PoolClient, transitions: Transition[], options: TransitionOptions = {}): Promise<TransitionOutcome> {
   const deltas = new Map<string, CounterDelta>();
+  for (const { batchId, status } of options.batches ?? []) deltas.set(batchId, { ...zeroDelta(batchId), status });
+
+  const byId = new Map(transitions.map((t) => [t.taskId, t]));
+  const locked = byId.size > 0 ? await lockTasks(client, [...byId.keys()], options.withInput ?? false) : [];
+  const moved: MovedTask[] = [];
   for (const task of locked) {
     const transition = byId.get(task.id);
-    if (!transition || !mayMove(task, transition)) continue;
-    moved.push(task);
+    const next = transition && resolve(task, transition);
+    if (!next) continue;
+    moved.push({ task, ...next });
     let delta = deltas.get(task.batch_id);
     if (!delta) deltas.set(task.batch_id, (delta = zeroDelta(task.batch_id)));
-    if (task.status === transition.to) continue;
+    if (task.status === next.to) continue;
     delta[COUNTER[task.status]] -= 1;
-    delta[COUNTER[transition.to]] += 1;
+    delta[COUNTER[next.to]] += 1;
   }
-  if (moved.length === 0) return { moved, batches: [] };
+  if (deltas.size === 0) return { moved, batches: [] };
 
   const batches = await bumpBatches(client, [...deltas.values()]);
   const versions = new Map(batches.map((b) => [b.id, b.version]));
   await updateTasks(
     client,
-    moved.map((task) => {
+    moved.map(({ task, to, attempt }) => {
       const transition = byId.get(task.id)!;
       return {
         id: task.id,
-        status: transition.to,
-        attempts: Math.max(task.attempts, transition.attempt),
+        status: to,
+        attempts: attempt,
+        jobId: to === "RUNNING" ? (transition.jobId ?? task.job_id) : task.job_id,
         result: transition.result === undefined ? null : JSON.stringify(transition.result),
         error: transition.error ? JSON.stringify(transition.error) : null,
         batchVersion: versions.get(task.batch_id) ?? 0,

@@ -34,10 +34,23 @@ export interface EventHubOptions {
   taskLimit?: number;
 }
 
-interface Watched {
-  listeners: Set<BatchListener>;
-  /** The batch version last handed to the listeners; changed tasks are read after it. */
+interface ListenerState {
+  /** The batch version this listener has seen; it gets only newer ones. */
   version: number;
+  /** Whether it wants changed tasks; when no listener does, the tasks are not read. */
+  tasks: boolean;
+}
+
+interface Watched {
+  listeners: Map<BatchListener, ListenerState>;
+}
+
+function oldestVersion(watched: Watched, tasksOnly = false): number {
+  let oldest = Infinity;
+  for (const state of watched.listeners.values()) {
+    if (!tasksOnly || state.tasks) oldest = Math.min(oldest, state.version);
+  }
+  return oldest;
 }
 
 export class EventHub {
@@ -95,18 +108,17 @@ export class EventHub {
    * Calls `listener` with every newer snapshot of the batch until the returned function is
    * called. `knownVersion` is the version of a snapshot the caller has already read.
    */
-  watch(batchId: string, knownVersion: number, listener: BatchListener): () => void {
+  watch(batchId: string, knownVersion: number, listener: BatchListener, options: { tasks?: boolean } = {}): () => void {
     let watched = this.#watched.get(batchId);
     if (!watched) {
-      watched = { listeners: new Set(), version: knownVersion };
+      watched = { listeners: new Map() };
       this.#watched.set(batchId, watched);
     }
-    watched.listeners.add(listener);
+    const entry = watched;
+    entry.listeners.set(listener, { version: knownVersion, tasks: options.tasks ?? true });
     return () => {
-      const current = this.#watched.get(batchId);
-      if (!current) return;
-      current.listeners.delete(listener);
-      if (current.listeners.size === 0) this.#watched.delete(batchId);
+      entry.listeners.delete(listener);
+      if (entry.listeners.size === 0 && this.#watched.get(batchId) === entry) this.#watched.delete(batchId);
     };
   }
 
@@ -127,7 +139,7 @@ export class EventHub {
       const payload = parseBatchChanged(message.payload);
       if (!payload) return;
       const watched = this.#watched.get(payload.b);
-      if (watched && payload.v > watched.version) this.#markDirty(payload.b);
+      if (watched && payload.v > oldestVersion(watched)) this.#markDirty(payload.b);
     });
     await client.connect();
     await client.query(`listen ${BATCH_CHANGED_CHANNEL}`);
@@ -192,23 +204,27 @@ export class EventHub {
     try {
       const batches = (await getBatchesById(this.#pool, ids)).filter((batch) => {
         const watched = this.#watched.get(batch.id);
-        return watched !== undefined && batch.version > watched.version;
+        return watched !== undefined && batch.version > oldestVersion(watched);
       });
-      const since = new Map(batches.map((batch) => [batch.id, this.#watched.get(batch.id)!.version]));
+      const since = new Map<string, number>();
+      for (const batch of batches) {
+        const oldest = oldestVersion(this.#watched.get(batch.id)!, true);
+        if (oldest < batch.version) since.set(batch.id, oldest);
+      }
       const tasks = await changedTasks(this.#pool, since, this.taskLimit + 1);
       const tasksByBatch = Map.groupBy(tasks, (task) => task.batch_id);
       for (const batch of batches) {
         const watched = this.#watched.get(batch.id);
-        if (!watched || batch.version <= watched.version) continue;
+        if (!watched) continue;
         // Tasks stamped after this read of the batch belong to the next update.
         const read = (tasksByBatch.get(batch.id) ?? []).filter((task) => task.batch_version <= batch.version);
-        watched.version = batch.version;
-        const update: BatchUpdate = {
-          batch,
-          tasks: read.slice(0, this.taskLimit),
-          tasksTruncated: read.length > this.taskLimit,
-        };
-        for (const listener of watched.listeners) listener(update);
+        const truncated = read.length > this.taskLimit;
+        for (const [listener, state] of watched.listeners) {
+          if (batch.version <= state.version) continue;
+          const mine = state.tasks ? read.filter((task) => task.batch_version > state.version).slice(0, this.taskLimit) : [];
+          state.version = batch.version;
+          listener({ batch, tasks: mine, tasksTruncated: state.tasks && truncated });
+        }
       }
     } catch (error) {
       // The next notification, sweep or reconnect reads these again.

@@ -5,6 +5,7 @@ import "./types/task.ts";
 import "./types/batch.ts";
 import "./types/taskKind.ts";
 import "./types/submitBatch.ts";
+import "./types/lifecycle.ts";
 import "./types/jobProgress.ts";
 
 export const schema: GraphQLSchema = builder.toSchema();

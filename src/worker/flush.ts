@@ -1,15 +1,20 @@
-// flush.ts: writes the outcomes of one fetch in ONE transaction: task rows, batch counters,
-// the jobs' settlement in pg-boss and one NOTIFY per touched batch.
-import type { Job, JobAttempt, PgBoss } from "pg-boss";
+// flush.ts: the worker's two transactions per fetch: marking the fetched tasks RUNNING, and
+// writing their outcomes in ONE transaction with the jobs' settlement in pg-boss, the batch
+// counters and one NOTIFY per touched batch.
+import type { JobAttempt, JobWithMetadata, PgBoss } from "pg-boss";
 import { applyTransitions, type Transition } from "../batches/transitions.ts";
 import { bossDb, withTransaction, type Pool } from "../db/pool.ts";
 import type { LockedTask } from "../batches/sql/lockTasks.ts";
+import type { TaskJobData } from "./queues.ts";
+
+export type TaskJob = JobWithMetadata<TaskJobData>;
 
 export type Outcome =
-  | { kind: "succeeded"; job: Job<unknown>; result: unknown }
-  | { kind: "failed"; job: Job<unknown>; final: boolean; error: { message: string; code: string } }
-  /** The task was already final (a duplicate run): settle the job, touch nothing else. */
-  | { kind: "skipped"; job: Job<unknown> };
+  | { kind: "succeeded"; job: TaskJob; attempt: number; result: unknown }
+  | { kind: "failed"; job: TaskJob; attempt: number; final: boolean; error: { message: string; code: string } }
+  | { kind: "canceled"; job: TaskJob; attempt: number }
+  /** The task did not run (already final, or its batch was canceled or expired): settle the job only. */
+  | { kind: "skipped"; job: TaskJob };
 
 // Deadlocks, serialization failures and dropped connections are worth another try: the
 // transaction rolled back whole, so running it again cannot count anything twice.
@@ -21,7 +26,7 @@ export function isRetryableDbError(error: unknown): boolean {
   return (e.code !== undefined && RETRYABLE_SQLSTATES.has(e.code)) || RETRYABLE_MESSAGES.test(e.message ?? "");
 }
 
-export async function withRetries<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+export async function withRetries<T>(fn: () => Promise<T>, attempts = 6): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
@@ -32,29 +37,48 @@ export async function withRetries<T>(fn: () => Promise<T>, attempts = 5): Promis
   }
 }
 
-const attemptOf = (job: Job<unknown>): JobAttempt => ({ id: job.id, retryCount: job.retryCount });
+const attemptOf = (job: TaskJob): JobAttempt => ({ id: job.id, retryCount: job.retryCount });
 
-/** Marks the fetched tasks RUNNING; returns those that may run (the rest are already final). */
-export async function markStarted(pool: Pool, jobs: Job<unknown>[]): Promise<Map<string, LockedTask>> {
-  const transitions: Transition[] = jobs.map((job) => ({ taskId: job.id, to: "RUNNING", attempt: job.retryCount + 1 }));
+export interface StartedTask {
+  task: LockedTask;
+  attempt: number;
+}
+
+/** Marks the fetched tasks RUNNING; returns, by job id, those that may run. */
+export async function markStarted(pool: Pool, jobs: TaskJob[]): Promise<Map<string, StartedTask>> {
+  const transitions: Transition[] = jobs.map((job) => ({ taskId: job.data.taskId, to: "RUNNING", jobId: job.id }));
   const { moved } = await withRetries(() => withTransaction(pool, (client) => applyTransitions(client, transitions, { withInput: true })));
-  return new Map(moved.map((task) => [task.id, task]));
+  const jobIdByTask = new Map(jobs.map((job) => [job.data.taskId, job.id]));
+  const started = new Map<string, StartedTask>();
+  for (const { task, to, attempt } of moved) {
+    if (to === "RUNNING") started.set(jobIdByTask.get(task.id)!, { task, attempt });
+  }
+  return started;
 }
 
 export async function flushOutcomes(pool: Pool, boss: PgBoss, queue: string, outcomes: Outcome[]): Promise<void> {
   const transitions: Transition[] = [];
   const completed: JobAttempt[] = [];
   const failed: JobAttempt[] = [];
+  const canceled: JobAttempt[] = [];
   for (const outcome of outcomes) {
-    const attempt = outcome.job.retryCount + 1;
-    if (outcome.kind === "succeeded") {
-      transitions.push({ taskId: outcome.job.id, to: "SUCCEEDED", attempt, result: outcome.result ?? null });
-      completed.push(attemptOf(outcome.job));
-    } else if (outcome.kind === "failed") {
-      transitions.push({ taskId: outcome.job.id, to: outcome.final ? "FAILED" : "RETRYING", attempt, error: outcome.error });
-      failed.push(attemptOf(outcome.job));
-    } else {
-      completed.push(attemptOf(outcome.job));
+    const taskId = outcome.job.data.taskId;
+    switch (outcome.kind) {
+      case "succeeded":
+        transitions.push({ taskId, to: "SUCCEEDED", attempt: outcome.attempt, result: outcome.result ?? null });
+        completed.push(attemptOf(outcome.job));
+        break;
+      case "failed":
+        transitions.push({ taskId, to: outcome.final ? "FAILED" : "RETRYING", attempt: outcome.attempt, error: outcome.error });
+        failed.push(attemptOf(outcome.job));
+        break;
+      case "canceled":
+        transitions.push({ taskId, to: "CANCELED", attempt: outcome.attempt, error: { message: "the batch was canceled", code: "CANCELED" } });
+        canceled.push(attemptOf(outcome.job));
+        break;
+      case "skipped":
+        completed.push(attemptOf(outcome.job));
+        break;
     }
   }
   await withRetries(() =>
@@ -63,6 +87,55 @@ export async function flushOutcomes(pool: Pool, boss: PgBoss, queue: string, out
       const db = bossDb(client);
       if (completed.length > 0) await boss.complete(queue, completed, null, { db });
       if (failed.length > 0) await boss.fail(queue, failed, null, { db });
+      if (canceled.length > 0) await boss.cancel(queue, canceled, { db });
     }),
   );
+}
+
+/**
+ * Gathers the outcomes of one fetch as its tasks finish and flushes them in batches: a task that
+ * finishes early is written (and reaches subscribers) within `intervalMs`, not when the slowest
+ * task of its fetch is done; tasks finishing together share one transaction.
+ */
+export class OutcomeBuffer {
+  readonly #pool: Pool;
+  readonly #boss: PgBoss;
+  readonly #queue: string;
+  readonly #intervalMs: number;
+  #pending: Outcome[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> = Promise.resolve();
+  #failure: unknown;
+
+  constructor(pool: Pool, boss: PgBoss, queue: string, intervalMs: number) {
+    this.#pool = pool;
+    this.#boss = boss;
+    this.#queue = queue;
+    this.#intervalMs = intervalMs;
+  }
+
+  add(outcome: Outcome): void {
+    this.#pending.push(outcome);
+    this.#timer ??= setTimeout(() => this.#flush(), this.#intervalMs);
+  }
+
+  #flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#pending.length === 0) return;
+    const outcomes = this.#pending;
+    this.#pending = [];
+    this.#flushing = this.#flushing.then(() =>
+      flushOutcomes(this.#pool, this.#boss, this.#queue, outcomes).catch((error: unknown) => {
+        this.#failure ??= error;
+      }),
+    );
+  }
+
+  /** Flushes what is left; throws if any flush failed (pg-boss then fails the unsettled jobs). */
+  async close(): Promise<void> {
+    this.#flush();
+    await this.#flushing;
+    if (this.#failure) throw this.#failure;
+  }
 }

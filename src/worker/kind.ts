@@ -14,7 +14,10 @@ export interface TaskPolicy {
   retryDelayMaxSeconds: number | null;
   /** Tasks of this kind running at once in one worker process. */
   concurrency: number;
-  /** Jobs taken per fetch; outcomes of one fetch are flushed in one transaction. */
+  /**
+   * Jobs taken per fetch. concurrency / batchSize fetch loops run per worker process; a loop
+   * fetches again when all of its batch is done, so long tasks want small batches.
+   */
   batchSize: number;
 }
 
@@ -50,7 +53,7 @@ export const DEFAULT_POLICY: TaskPolicy = {
   retryBackoff: true,
   retryDelayMaxSeconds: 300,
   concurrency: 10,
-  batchSize: 10,
+  batchSize: 3,
 };
 
 const KIND_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
@@ -73,7 +76,8 @@ export function defineTaskKind<S extends z.ZodType, Output>(
   const concurrency = definition.policy?.concurrency ?? DEFAULT_POLICY.concurrency;
   const policy: TaskPolicy = {
     ...DEFAULT_POLICY,
-    batchSize: concurrency,
+    // Four fetch loops by default: a slow task holds up only its own loop's next fetch.
+    batchSize: Math.max(1, Math.ceil(concurrency / 4)),
     ...definition.policy,
   };
   for (const key of ["timeoutSeconds", "concurrency", "batchSize"] as const) {

@@ -19,6 +19,22 @@ function expireInSeconds(kind: AnyTaskKind): number {
   return kind.policy.timeoutSeconds + 60;
 }
 
+/** Tasks per fairness rank: a batch's tasks 0-99 rank 0, 100-199 rank 1, and so on. */
+export const FAIRNESS_CHUNK = 100;
+/** A batch priority step outweighs every fairness rank. */
+const PRIORITY_SCALE = 1_000_000;
+
+/**
+ * The pg-boss priority of a task's job. pg-boss fetches by priority, then age; so the batch's
+ * priority comes first, and within one priority a batch's later tasks rank lower the further
+ * they are from its start. A 10-task batch submitted behind a 100,000-task one therefore ranks
+ * with the big batch's first chunk and runs next, instead of waiting for all of it (round-robin
+ * between batches by chunks of FAIRNESS_CHUNK tasks, with no capacity held back).
+ */
+export function jobPriority(batchPriority: number, taskIndex: number): number {
+  return batchPriority * PRIORITY_SCALE - Math.min(Math.floor(taskIndex / FAIRNESS_CHUNK), PRIORITY_SCALE - 1);
+}
+
 export function jobFor(kind: AnyTaskKind, data: TaskJobData, priority: number): JobInsert<TaskJobData> {
   const { retryLimit, retryDelaySeconds, retryBackoff, retryDelayMaxSeconds } = kind.policy;
   return {
@@ -33,9 +49,18 @@ export function jobFor(kind: AnyTaskKind, data: TaskJobData, priority: number): 
   };
 }
 
-export async function ensureQueues(boss: PgBoss, kinds: AnyTaskKind[], heartbeatSeconds: number): Promise<void> {
+export async function ensureQueues(
+  boss: PgBoss,
+  kinds: AnyTaskKind[],
+  heartbeatSeconds: number,
+  deadLetterRetentionSeconds: number,
+): Promise<void> {
   const existing = new Set((await boss.getQueues()).map((q) => q.name));
-  if (!existing.has(DEAD_LETTER_QUEUE)) await boss.createQueue(DEAD_LETTER_QUEUE, { notify: true });
+  // Nothing consumes the dead-letter queue: its jobs wait there until retryFailedTasks redrives
+  // them, for as long as a finished batch is kept.
+  if (!existing.has(DEAD_LETTER_QUEUE)) {
+    await boss.createQueue(DEAD_LETTER_QUEUE, { retentionSeconds: deadLetterRetentionSeconds, deleteAfterSeconds: 24 * 3600 });
+  }
   for (const kind of kinds) {
     const name = queueName(kind.name);
     const options = {

@@ -1,14 +1,12 @@
 // runner.ts: the pg-boss work loops, one per task kind, that run handlers and flush their outcomes.
-import type { JobWithMetadata, PgBoss } from "pg-boss";
+import type { PgBoss } from "pg-boss";
 import type { Pool } from "../db/pool.ts";
 import type { Logger } from "../logger.ts";
-import { applyTransitions } from "../batches/transitions.ts";
-import { bossDb, withTransaction } from "../db/pool.ts";
-import { flushOutcomes, markStarted, withRetries, type Outcome } from "./flush.ts";
+import type { EventHub } from "../events/hub.ts";
+import { markStarted, OutcomeBuffer, type Outcome, type StartedTask, type TaskJob } from "./flush.ts";
 import { TaskError, type AnyTaskKind } from "./kind.ts";
-import type { LockedTask } from "../batches/sql/lockTasks.ts";
 import { ProgressBuffer } from "./progress.ts";
-import { DEAD_LETTER_QUEUE, queueName, type TaskJobData } from "./queues.ts";
+import { queueName } from "./queues.ts";
 import type { KindRegistry } from "./registry.ts";
 
 export interface WorkerDeps {
@@ -16,6 +14,8 @@ export interface WorkerDeps {
   boss: PgBoss;
   kinds: KindRegistry;
   log: Logger;
+  /** Tells this process when a batch it runs tasks of is canceled. */
+  events: EventHub;
   /** Overrides every kind's concurrency when set. */
   concurrency: number | undefined;
   /** How often an idle loop looks for due retries, in seconds. */
@@ -23,9 +23,14 @@ export interface WorkerDeps {
 }
 
 export interface RunningWorkers {
-  /** Stops fetching; in-flight handlers are left to pg-boss's graceful stop. */
+  /** Stops the progress writer; pg-boss's graceful stop has already drained the handlers. */
   stop(): Promise<void>;
 }
+
+const CANCELED = Symbol("canceled");
+
+/** Outcomes that finish within this window of each other share one flush transaction. */
+const FLUSH_INTERVAL_MS = 50;
 
 function errorOf(error: unknown): { message: string; code: string } {
   if (error instanceof TaskError) return { message: error.message, code: error.code };
@@ -36,25 +41,63 @@ function errorOf(error: unknown): { message: string; code: string } {
   return { message: String(error), code: "HANDLER_ERROR" };
 }
 
-/** Runs one task's handler, bounded by the kind's timeout and the job's own signal. */
+/** The running tasks of each batch in this process, so a cancellation can abort them. */
+class Cancellations {
+  readonly #byBatch = new Map<string, { controllers: Set<AbortController>; unwatch: () => void }>();
+  readonly #events: EventHub;
+
+  constructor(events: EventHub) {
+    this.#events = events;
+  }
+
+  /** A controller aborted (with reason CANCELED) when the task's batch is canceled. */
+  register(batchId: string): { signal: AbortSignal; release: () => void } {
+    let entry = this.#byBatch.get(batchId);
+    if (!entry) {
+      const controllers = new Set<AbortController>();
+      const unwatch = this.#events.watch(batchId, -1, ({ batch }) => {
+        if (batch.status !== "CANCELING" && batch.status !== "CANCELED") return;
+        for (const controller of controllers) controller.abort(CANCELED);
+      }, { tasks: false });
+      entry = { controllers, unwatch };
+      this.#byBatch.set(batchId, entry);
+    }
+    const controller = new AbortController();
+    entry.controllers.add(controller);
+    const current = entry;
+    return {
+      signal: controller.signal,
+      release: () => {
+        current.controllers.delete(controller);
+        if (current.controllers.size === 0 && this.#byBatch.get(batchId) === current) {
+          current.unwatch();
+          this.#byBatch.delete(batchId);
+        }
+      },
+    };
+  }
+}
+
+/** Runs one task's handler, bounded by the kind's timeout, the job's signal and cancellation. */
 async function runTask(
   deps: WorkerDeps,
   kind: AnyTaskKind,
-  job: JobWithMetadata<TaskJobData>,
-  task: LockedTask,
+  job: TaskJob,
+  { task, attempt }: StartedTask,
   progress: ProgressBuffer,
+  cancellations: Cancellations,
 ): Promise<Outcome> {
-  const attempt = job.retryCount + 1;
   const final = job.retryCount >= job.retryLimit;
   const timeout = AbortSignal.timeout(kind.policy.timeoutSeconds * 1000);
-  const signal = AbortSignal.any([job.signal, timeout]);
+  const cancel = cancellations.register(task.batch_id);
+  const signal = AbortSignal.any([job.signal, timeout, cancel.signal]);
   const log = deps.log.child({ batchId: task.batch_id, taskId: task.id, kind: kind.name, attempt });
   try {
     const parsed = kind.input.safeParse(task.input);
     if (!parsed.success) throw new TaskError(`input no longer matches kind "${kind.name}": ${parsed.error.message}`, "INVALID_INPUT");
+    // A handler that ignores its signal is not waited for past an abort.
     const aborted = new Promise<never>((_, reject) => {
-      const onAbort = () =>
-        reject(timeout.aborted ? new TaskError(`timed out after ${kind.policy.timeoutSeconds}s`, "TIMEOUT") : new TaskError("aborted", "ABORTED"));
+      const onAbort = () => reject(signal.reason);
       if (signal.aborted) onAbort();
       else signal.addEventListener("abort", onAbort, { once: true });
     });
@@ -73,60 +116,46 @@ async function runTask(
       ),
       aborted,
     ]);
-    return { kind: "succeeded", job, result };
+    return { kind: "succeeded", job, attempt, result };
   } catch (error) {
-    const detail = errorOf(error);
+    if (cancel.signal.aborted) return { kind: "canceled", job, attempt };
+    const detail = timeout.aborted
+      ? { message: `timed out after ${kind.policy.timeoutSeconds}s`, code: "TIMEOUT" }
+      : job.signal.aborted
+        ? { message: "the attempt was interrupted (worker stopping or claim lost)", code: "ABORTED" }
+        : errorOf(error);
     log.debug({ err: error, final }, "task attempt failed");
-    return { kind: "failed", job, final, error: detail };
+    return { kind: "failed", job, attempt, final, error: detail };
   } finally {
+    cancel.release();
     progress.forget(task.id);
   }
 }
 
-async function handleJobs(deps: WorkerDeps, kind: AnyTaskKind, progress: ProgressBuffer, jobs: JobWithMetadata<TaskJobData>[]): Promise<void> {
-  const runnable = await markStarted(deps.pool, jobs);
-  const outcomes = await Promise.all(
-    jobs.map((job): Promise<Outcome> | Outcome => {
-      const task = runnable.get(job.id);
-      return task ? runTask(deps, kind, job, task, progress) : { kind: "skipped", job };
+async function handleJobs(deps: WorkerDeps, kind: AnyTaskKind, progress: ProgressBuffer, cancellations: Cancellations, jobs: TaskJob[]): Promise<void> {
+  const queue = queueName(kind.name);
+  const started = await markStarted(deps.pool, jobs);
+  const outcomes = new OutcomeBuffer(deps.pool, deps.boss, queue, FLUSH_INTERVAL_MS);
+  await Promise.all(
+    jobs.map(async (job) => {
+      const run = started.get(job.id);
+      outcomes.add(run ? await runTask(deps, kind, job, run, progress, cancellations) : { kind: "skipped", job });
     }),
   );
-  await flushOutcomes(deps.pool, deps.boss, queueName(kind.name), outcomes);
-}
-
-/**
- * Jobs pg-boss failed for good without our flush (an expired claim on its last attempt, a
- * shutdown that outlived its grace) reach the dead-letter queue; their tasks end FAILED here.
- * Tasks our flush already failed are final and are left alone.
- */
-async function handleDeadLetters(deps: WorkerDeps, jobs: JobWithMetadata<TaskJobData>[]): Promise<void> {
-  await withRetries(() =>
-    withTransaction(deps.pool, async (client) => {
-      await applyTransitions(
-        client,
-        jobs.map((job) => {
-          const output = job.sourceOutput as { message?: unknown } | null;
-          const message = typeof output?.message === "string" ? output.message : "the task's job failed outside its handler";
-          return {
-            taskId: job.data.taskId,
-            to: "FAILED" as const,
-            attempt: (job.sourceRetryCount ?? 0) + 1,
-            error: { message, code: "ATTEMPTS_EXHAUSTED" },
-          };
-        }),
-      );
-      await deps.boss.complete(DEAD_LETTER_QUEUE, jobs.map((job) => ({ id: job.id, retryCount: job.retryCount })), null, { db: bossDb(client) });
-    }),
-  );
+  await outcomes.close();
+  // pg-boss fetches again at once only after a full batch; after a partial one it would wait out
+  // the polling interval although more jobs may be ready (retries, or a concurrency of 1). A
+  // notified loop skips that wait; a loop that then finds nothing waits as usual.
+  for (const worker of deps.boss.getWipData()) if (worker.name === queue) deps.boss.notifyWorker(worker.id);
 }
 
 export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   const progress = new ProgressBuffer(deps.pool, deps.log);
-  const workIds: string[] = [];
+  const cancellations = new Cancellations(deps.events);
   for (const kind of deps.kinds.all()) {
     const concurrency = deps.concurrency ?? kind.policy.concurrency;
     const batchSize = Math.min(kind.policy.batchSize, concurrency);
-    const id = await deps.boss.work(
+    await deps.boss.work(
       queueName(kind.name),
       {
         batchSize,
@@ -137,15 +166,9 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
         pollingIntervalSeconds: deps.pollIntervalSeconds,
         notifyPollingIntervalSeconds: deps.pollIntervalSeconds,
       },
-      (jobs: JobWithMetadata<TaskJobData>[]) => handleJobs(deps, kind, progress, jobs),
+      (jobs: TaskJob[]) => handleJobs(deps, kind, progress, cancellations, jobs),
     );
-    workIds.push(id);
   }
-  await deps.boss.work(DEAD_LETTER_QUEUE, { batchSize: 100, includeMetadata: true as const, pollingIntervalSeconds: 5 }, (jobs: JobWithMetadata<TaskJobData>[]) =>
-    handleDeadLetters(deps, jobs),
-  );
   deps.log.info({ kinds: deps.kinds.all().map((k) => k.name) }, "workers started");
-  return {
-    stop: () => progress.stop(),
-  };
+  return { stop: () => progress.stop() };
 }

@@ -3,7 +3,7 @@ import type pg from "pg";
 import { gql, gqlOk, waitFor, type GraphQLResponse } from "./server.ts";
 
 export const BATCH_FIELDS = `id status progress version createdAt startedAt finishedAt metadata priority
-  counts { total queued running retrying succeeded failed canceled }`;
+  counts { total queued running retrying succeeded failed canceled expired } purgeAt expiresAt`;
 
 export interface BatchView {
   id: string;
@@ -15,7 +15,9 @@ export interface BatchView {
   finishedAt: string | null;
   metadata: unknown;
   priority: number;
-  counts: { total: number; queued: number; running: number; retrying: number; succeeded: number; failed: number; canceled: number };
+  purgeAt: string | null;
+  expiresAt: string | null;
+  counts: { total: number; queued: number; running: number; retrying: number; succeeded: number; failed: number; canceled: number; expired: number };
 }
 
 export interface TaskInput {
@@ -72,6 +74,7 @@ export async function expectCountersMatchRows(pool: pg.Pool, batch: BatchView): 
     succeeded: counted.SUCCEEDED ?? 0,
     failed: counted.FAILED ?? 0,
     canceled: counted.CANCELED ?? 0,
+    expired: counted.EXPIRED ?? 0,
   };
   const { total: _total, ...counters } = batch.counts;
   if (JSON.stringify(counters) !== JSON.stringify(expected)) {

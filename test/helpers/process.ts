@@ -4,6 +4,22 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
+// A test that fails or times out may never reach its clean-up; its servers must not outlive it
+// (setup.ts calls this after every file).
+const children = new Set<ChildProcess>();
+
+export function killStrayProcesses(): void {
+  for (const child of children) child.kill("SIGKILL");
+  children.clear();
+}
+process.once("exit", killStrayProcesses);
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return child;
+}
+
 export interface ServerProcess {
   child: ChildProcess;
   port: number;
@@ -17,11 +33,13 @@ export interface ServerProcess {
 
 /** Starts `node src/main.ts` with `env` and resolves once it logs that it is ready. */
 export async function startProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ["src/main.ts"], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = track(
+    spawn(process.execPath, ["src/main.ts"], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    }),
+  );
   let output = "";
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));

@@ -11,6 +11,9 @@ export interface CounterDelta {
   succeeded: number;
   failed: number;
   canceled: number;
+  expired: number;
+  /** CANCELING to start a cancellation; RUNNING to reopen a finished batch (retryFailedTasks). */
+  status?: "CANCELING" | "RUNNING";
 }
 
 export interface BumpedBatch {
@@ -20,21 +23,23 @@ export interface BumpedBatch {
 }
 
 /**
- * One statement for every touched batch: counters move by the deltas, the version goes up,
- * a batch with no task left to run becomes COMPLETED (or CANCELED when it was CANCELING),
- * and one pg_notify per batch is queued, delivered when the transaction commits.
- * Deltas are sorted by batch id so concurrent flushes lock batch rows in the same order.
+ * One statement for every touched batch: counters move by the deltas, the version goes up, the
+ * status follows (a batch with nothing left to run ends CANCELED when it was canceling, EXPIRED
+ * when a task expired, COMPLETED otherwise), and one pg_notify per batch is queued, delivered at
+ * commit. Deltas are sorted by batch id so concurrent flushes lock batch rows in the same order.
  */
 export async function bumpBatches(client: PoolClient, deltas: CounterDelta[]): Promise<BumpedBatch[]> {
   if (deltas.length === 0) return [];
   const sorted = [...deltas].sort((a, b) => (a.batchId < b.batchId ? -1 : a.batchId > b.batchId ? 1 : 0));
   const { rows } = await client.query<BumpedBatch>(
     `with d as (
-       select * from unnest($1::uuid[], $2::int[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[])
-         as d(batch_id, queued, running, retrying, succeeded, failed, canceled)
+       select * from unnest($1::uuid[], $2::int[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::text[])
+         as d(batch_id, queued, running, retrying, succeeded, failed, canceled, expired, status)
      ), locked as (
        select b.id from batch b join d on d.batch_id = b.id order by b.id for update of b
      ), bumped as (
+       -- Every expression reads b itself: under concurrent flushes, b is the row's latest version
+       -- (re-read after the lock), while a CTE reading batch would see the statement's snapshot.
        update batch b set
          queued = b.queued + d.queued,
          running = b.running + d.running,
@@ -42,18 +47,27 @@ export async function bumpBatches(client: PoolClient, deltas: CounterDelta[]): P
          succeeded = b.succeeded + d.succeeded,
          failed = b.failed + d.failed,
          canceled = b.canceled + d.canceled,
+         expired = b.expired + d.expired,
          version = b.version + 1,
          status = case
-           when b.status in ('COMPLETED', 'CANCELED', 'EXPIRED') then b.status
+           when b.status in ('COMPLETED', 'CANCELED', 'EXPIRED') and d.status is distinct from 'RUNNING' then b.status
            when b.queued + d.queued + b.running + d.running + b.retrying + d.retrying = 0 then
-             case when b.status = 'CANCELING' then 'CANCELED' else 'COMPLETED' end
+             case when b.status = 'CANCELING' or d.status = 'CANCELING' then 'CANCELED'
+                  when b.expired + d.expired > 0 then 'EXPIRED'
+                  else 'COMPLETED' end
+           when d.status is not null then d.status
            when b.status = 'QUEUED' and d.running > 0 then 'RUNNING'
            else b.status end,
          started_at = case when d.running > 0 then coalesce(b.started_at, now()) else b.started_at end,
          finished_at = case
-           when b.status not in ('COMPLETED', 'CANCELED', 'EXPIRED')
-            and b.queued + d.queued + b.running + d.running + b.retrying + d.retrying = 0 then now()
-           else b.finished_at end
+           when b.status in ('COMPLETED', 'CANCELED', 'EXPIRED') and d.status is distinct from 'RUNNING' then b.finished_at
+           when b.queued + d.queued + b.running + d.running + b.retrying + d.retrying = 0 then now()
+           else null end,
+         purge_at = case
+           when b.status in ('COMPLETED', 'CANCELED', 'EXPIRED') and d.status is distinct from 'RUNNING' then b.purge_at
+           when b.queued + d.queued + b.running + d.running + b.retrying + d.retrying = 0
+             then now() + b.retention_seconds * interval '1 second'
+           else null end
        from d join locked l on l.id = d.batch_id
        where b.id = d.batch_id
        returning b.id, b.version, b.status
@@ -69,6 +83,8 @@ export async function bumpBatches(client: PoolClient, deltas: CounterDelta[]): P
       sorted.map((d) => d.succeeded),
       sorted.map((d) => d.failed),
       sorted.map((d) => d.canceled),
+      sorted.map((d) => d.expired),
+      sorted.map((d) => d.status ?? null),
     ],
   );
   return rows.map(({ id, version, status }) => ({ id, version, status }));

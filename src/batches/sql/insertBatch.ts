@@ -9,15 +9,17 @@ export interface NewBatch {
   idempotencyKey: string | null;
   requestHash: string;
   total: number;
+  completionWindowSeconds: number;
+  retentionSeconds: number;
 }
 
 export async function insertBatch(client: PoolClient, batch: NewBatch): Promise<BatchRow | undefined> {
   const { rows } = await client.query<BatchRow>(
-    `insert into batch (owner, priority, metadata, idempotency_key, request_hash, total, queued)
-     values ($1, $2, $3, $4, $5, $6, $6)
+    `insert into batch (owner, priority, metadata, idempotency_key, request_hash, total, queued, expires_at, retention_seconds)
+     values ($1, $2, $3, $4, $5, $6, $6, now() + $7 * interval '1 second', $8)
      on conflict (owner, idempotency_key) where idempotency_key is not null do nothing
      returning *`,
-    [batch.owner, batch.priority, batch.metadata === undefined ? null : JSON.stringify(batch.metadata), batch.idempotencyKey, batch.requestHash, batch.total],
+    [batch.owner, batch.priority, batch.metadata === undefined ? null : JSON.stringify(batch.metadata), batch.idempotencyKey, batch.requestHash, batch.total, batch.completionWindowSeconds, batch.retentionSeconds],
   );
   return rows[0];
 }

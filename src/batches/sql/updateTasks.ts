@@ -6,7 +6,8 @@ export interface TaskUpdate {
   id: string;
   status: TaskStatus;
   attempts: number;
-  /** JSON text, or null to leave the column as it is. */
+  jobId: string | null;
+  /** JSON text, or null. */
   result: string | null;
   error: string | null;
   /** The batch version this change is part of. */
@@ -19,22 +20,26 @@ export async function updateTasks(client: PoolClient, updates: TaskUpdate[]): Pr
     `update task t set
        status = u.status,
        attempts = u.attempts,
-       result = case when u.status = 'SUCCEEDED' then u.result::jsonb else t.result end,
-       error = case when u.status in ('FAILED', 'RETRYING') then u.error::jsonb
+       job_id = u.job_id,
+       result = case when u.status = 'SUCCEEDED' then u.result::jsonb
+                     when u.status = 'QUEUED' then null else t.result end,
+       error = case when u.status in ('FAILED', 'RETRYING', 'CANCELED', 'EXPIRED') then coalesce(u.error::jsonb, t.error)
                     when u.status = 'SUCCEEDED' then null else t.error end,
        progress = case when u.status = 'SUCCEEDED' then 1
-                       when u.status = 'RUNNING' and t.status <> 'RUNNING' then 0 else t.progress end,
+                       when u.status = 'RUNNING' then 0
+                       when u.status = 'QUEUED' then null else t.progress end,
        started_at = case when u.status = 'RUNNING' then now() else t.started_at end,
-       finished_at = case when u.status in ('SUCCEEDED', 'FAILED', 'CANCELED') then now() else null end,
+       finished_at = case when u.status in ('SUCCEEDED', 'FAILED', 'CANCELED', 'EXPIRED') then now() else null end,
        updated_at = now(),
        batch_version = u.batch_version
-     from unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::bigint[])
-       as u(id, status, attempts, result, error, batch_version)
+     from unnest($1::uuid[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::text[], $7::bigint[])
+       as u(id, status, attempts, job_id, result, error, batch_version)
      where t.id = u.id`,
     [
       updates.map((u) => u.id),
       updates.map((u) => u.status),
       updates.map((u) => u.attempts),
+      updates.map((u) => u.jobId),
       updates.map((u) => u.result),
       updates.map((u) => u.error),
       updates.map((u) => u.batchVersion),

@@ -20,6 +20,7 @@ const BatchCounts = builder.objectRef<BatchRow>("BatchCounts").implement({
     succeeded: t.exposeInt("succeeded"),
     failed: t.exposeInt("failed"),
     canceled: t.exposeInt("canceled"),
+    expired: t.exposeInt("expired", { description: "Not started before the batch's completion window closed." }),
   }),
 });
 
@@ -49,6 +50,8 @@ function countFor(batch: BatchRow, status: TaskStatus | null | undefined): numbe
       return batch.failed;
     case "CANCELED":
       return batch.canceled;
+    case "EXPIRED":
+      return batch.expired;
   }
 }
 
@@ -59,8 +62,8 @@ export const BatchRef = builder.objectRef<BatchRow>("Batch").implement({
     status: t.field({ type: BatchStatusEnum, resolve: (batch) => batch.status }),
     counts: t.field({ type: BatchCounts, resolve: (batch) => batch }),
     progress: t.float({
-      description: "Fraction of tasks in a final status (succeeded, failed or canceled), 0 to 1.",
-      resolve: (batch) => (batch.total === 0 ? 1 : (batch.succeeded + batch.failed + batch.canceled) / batch.total),
+      description: "Fraction of tasks in a final status (succeeded, failed, canceled or expired), 0 to 1.",
+      resolve: (batch) => (batch.total === 0 ? 1 : (batch.succeeded + batch.failed + batch.canceled + batch.expired) / batch.total),
     }),
     priority: t.exposeInt("priority"),
     metadata: t.field({ type: "JSON", nullable: true, resolve: (batch) => batch.metadata }),
@@ -69,7 +72,18 @@ export const BatchRef = builder.objectRef<BatchRow>("Batch").implement({
     createdAt: t.field({ type: "DateTime", resolve: (batch) => batch.created_at }),
     startedAt: t.field({ type: "DateTime", nullable: true, resolve: (batch) => batch.started_at }),
     finishedAt: t.field({ type: "DateTime", nullable: true, resolve: (batch) => batch.finished_at }),
-    expiresAt: t.field({ type: "DateTime", nullable: true, resolve: (batch) => batch.expires_at }),
+    expiresAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When the completion window closes: tasks not started by then end EXPIRED.",
+      resolve: (batch) => batch.expires_at,
+    }),
+    purgeAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When this finished batch and its results will be deleted (retentionSeconds after it finished).",
+      resolve: (batch) => batch.purge_at,
+    }),
     tasks: t.connection({
       type: TaskRef,
       args: { status: t.arg({ type: TaskStatusEnum, required: false }) },

@@ -21,6 +21,14 @@ const SubmitBatchInput = builder.inputType("SubmitBatchInput", {
     }),
     priority: t.int({ required: false, description: "Higher runs first; default 0." }),
     metadata: t.field({ type: "JSON", required: false, description: "Stored with the batch, returned as given." }),
+    completionWindowSeconds: t.int({
+      required: false,
+      description: "Tasks not started within this many seconds end EXPIRED (default 24 hours, at most 7 days).",
+    }),
+    retentionSeconds: t.int({
+      required: false,
+      description: "How long the batch and its results are kept after it finishes (default 7 days).",
+    }),
   }),
 });
 

@@ -16,7 +16,7 @@ export const sleepKind = defineTaskKind({
   name: "sleep",
   description: "Waits `ms` milliseconds, reporting progress, then returns { sleptMs }.",
   input: z.object({ ms: z.number().int().min(0).max(3_600_000) }).strict(),
-  policy: { concurrency: 50, batchSize: 50 },
+  policy: { concurrency: 50, batchSize: 5, timeoutSeconds: 3_700 },
   async run({ ms }, ctx) {
     const steps = Math.max(1, Math.min(10, Math.floor(ms / 100)));
     for (let step = 1; step <= steps; step++) {
@@ -52,7 +52,7 @@ export const sha256 = defineTaskKind({
       rounds: z.number().int().min(1).max(1_000_000).default(1),
     })
     .strict(),
-  policy: { concurrency: 4, batchSize: 20 },
+  policy: { concurrency: 4, batchSize: 1 },
   run({ text, rounds }) {
     let digest: string = text;
     for (let i = 0; i < rounds; i++) digest = createHash("sha256").update(digest).digest("hex");

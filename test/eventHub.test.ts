@@ -1,0 +1,80 @@
+// eventHub.test.ts: the LISTEN hub hands every watcher each newer snapshot, even a watcher that
+// joins holding an older version than the others have seen.
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { EventHub, type BatchUpdate } from "../src/events/hub.ts";
+import { createPool, type Pool } from "../src/db/pool.ts";
+import { createLogger } from "../src/logger.ts";
+import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { waitFor } from "./helpers/server.ts";
+
+let db: TestDatabase;
+let pool: Pool;
+let hub: EventHub;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const log = createLogger("silent");
+  pool = createPool(db.url, 2, log);
+  hub = new EventHub(pool, db.url, log, { windowMs: 10 });
+  await hub.start();
+});
+
+afterAll(async () => {
+  await hub?.stop();
+  await pool?.end();
+  await db?.drop();
+});
+
+async function newBatch(): Promise<string> {
+  const { rows } = await pool.query(`insert into batch (owner, total, queued) values ('t', 1, 1) returning id`);
+  return rows[0].id;
+}
+
+/** What a flush does to a batch, without the tasks: a new version and a NOTIFY. */
+async function bump(id: string, status = "RUNNING"): Promise<void> {
+  await pool.query(
+    `with b as (update batch set version = version + 1, status = $2 where id = $1 returning id, version)
+     select pg_notify('batchwire_batch_changed', json_build_object('b', id, 'v', version)::text) from b`,
+    [id, status],
+  );
+}
+
+it("delivers a newer snapshot to a watcher that joins behind the others", async () => {
+  const id = await newBatch();
+  const first: BatchUpdate[] = [];
+  hub.watch(id, 0, (u) => first.push(u));
+  await bump(id);
+  await waitFor(() => (first.length === 1 ? true : undefined));
+  expect(first[0]!.batch.version).toBe(1);
+
+  // A second watcher read the batch at version 0 just before the change above.
+  const late: BatchUpdate[] = [];
+  hub.watch(id, 0, (u) => late.push(u));
+  hub.poke(id);
+  await waitFor(() => (late.length === 1 ? true : undefined));
+  expect(late[0]!.batch.version).toBe(1);
+  expect(first).toHaveLength(1); // nothing new for the first one
+
+  await bump(id, "COMPLETED");
+  await waitFor(() => (first.length === 2 && late.length === 2 ? true : undefined));
+  expect(late[1]!.batch.status).toBe("COMPLETED");
+});
+
+it("stops calling a watcher once it unwatches, and forgets a batch nobody watches", async () => {
+  const id = await newBatch();
+  const seen: BatchUpdate[] = [];
+  const unwatch = hub.watch(id, 0, (u) => seen.push(u));
+  const before = hub.watchedBatches;
+  unwatch();
+  expect(hub.watchedBatches).toBe(before - 1);
+  await bump(id);
+  hub.poke(id);
+  // A watcher on another batch proves the hub has read since.
+  const other = await newBatch();
+  const probe: BatchUpdate[] = [];
+  const unprobe = hub.watch(other, 0, (u) => probe.push(u));
+  await bump(other);
+  await waitFor(() => (probe.length === 1 ? true : undefined));
+  unprobe();
+  expect(seen).toEqual([]);
+});

@@ -1,0 +1,48 @@
+// expiry.test.ts: tasks not started within the completion window end EXPIRED; a finished batch
+// is deleted, with its tasks, once its retention has passed.
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { startServer, waitFor, type TestServer } from "./helpers/server.ts";
+import { expectCountersMatchRows, getBatch, submitOk, waitForFinal } from "./helpers/batches.ts";
+
+let db: TestDatabase;
+let server: TestServer;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  server = await startServer(db.url, { workerConcurrency: 1, maintenanceIntervalSeconds: 1 });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await db?.drop();
+});
+
+it("expires the tasks that did not start within completionWindowSeconds; the batch ends EXPIRED", async () => {
+  const batch = await submitOk(server.url, {
+    tasks: Array.from({ length: 5 }, () => ({ kind: "sleep", input: { ms: 2_500 } })),
+    completionWindowSeconds: 1,
+  });
+  expect(Date.parse(batch.expiresAt!) - Date.parse(batch.createdAt)).toBeGreaterThanOrEqual(900);
+  const done = await waitForFinal(server.url, batch.id);
+  expect(done.status).toBe("EXPIRED");
+  // One worker slot: the first task started in time and finished; the rest never started.
+  expect(done.counts).toMatchObject({ total: 5, succeeded: 1, expired: 4, queued: 0, running: 0 });
+  await expectCountersMatchRows(db.pool, done);
+  const { rows } = await db.pool.query(
+    `select t.status, t.error->>'code' as code, j.state from task t left join pgboss.job j on j.id = t.id
+     where t.batch_id = $1 and t.status = 'EXPIRED'`,
+    [batch.id],
+  );
+  expect(rows).toHaveLength(4);
+  expect(rows.every((r) => r.code === "EXPIRED" && r.state === "cancelled")).toBe(true);
+});
+
+it("deletes a finished batch and its tasks retentionSeconds after it finished", async () => {
+  const batch = await submitOk(server.url, { tasks: [{ kind: "echo", input: 1 }], retentionSeconds: 1 });
+  const done = await waitForFinal(server.url, batch.id);
+  expect(Date.parse(done.purgeAt!) - Date.parse(done.finishedAt!)).toBe(1_000);
+  await waitFor(async () => ((await getBatch(server.url, batch.id)) === null ? true : undefined), 30_000, "the batch to be deleted");
+  const { rows } = await db.pool.query(`select count(*)::int as n from task where batch_id = $1`, [batch.id]);
+  expect(rows[0].n).toBe(0);
+});
