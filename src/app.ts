@@ -1,6 +1,8 @@
 // app.ts: createBatchwire assembles one process's roles from a Config and owns their lifetimes.
 import type { Server } from "node:http";
 import { PgBoss } from "pg-boss";
+import { Authenticator } from "./auth/authenticator.ts";
+import { SessionRegistry } from "./auth/sessions.ts";
 import { loadConfig, type Config } from "./config.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "./db/embedded.ts";
 import { migrate } from "./db/migrate.ts";
@@ -14,6 +16,7 @@ import type { AnyTaskKind } from "./worker/kind.ts";
 import { ensureQueues } from "./worker/queues.ts";
 import { createRegistry, type KindRegistry } from "./worker/registry.ts";
 import { startWorkers, type RunningWorkers } from "./worker/runner.ts";
+import { startMaintenance, type Maintenance } from "./worker/maintenance.ts";
 
 export interface BatchwireOptions {
   /** Settings; anything left out is read from the environment. */
@@ -49,7 +52,9 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
   let hub: EventHub | undefined;
   let server: Server | undefined;
   let ws: WebSocketHandle | undefined;
+  let sessions: SessionRegistry | undefined;
   let workers: RunningWorkers | undefined;
+  let maintenance: Maintenance | undefined;
   let registry: KindRegistry | undefined;
   let databaseUrl = "";
   let port = 0;
@@ -69,31 +74,94 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
       connectionString: databaseUrl,
       application_name: `batchwire-${config.role}`,
       useListenNotify: true,
+      // Expired claims and missed heartbeats are found by pg-boss's monitor pass: run it as often
+      // as supervision, so a killed worker's tasks run again within heartbeat + this interval.
       superviseIntervalSeconds: config.superviseIntervalSeconds,
+      monitorIntervalSeconds: config.superviseIntervalSeconds,
       schedule: false,
       max: config.dbPoolMax,
     });
     boss.on("error", (error) => log.warn({ err: error }, "pg-boss error"));
     await boss.start();
-    await ensureQueues(boss, registry.all(), config.heartbeatSeconds);
+    // Dead-lettered jobs stay redrivable for as long as a finished batch may be kept.
+    await ensureQueues(boss, registry.all(), config.heartbeatSeconds, config.completionWindowSeconds + config.retentionSeconds);
 
+    // API processes fan batch changes out to subscribers; workers hear cancellations through it.
+    hub = new EventHub(pool, databaseUrl, log);
+    await hub.start();
+    const auth = new Authenticator(pool, { production: config.production });
     if (serveApi) {
-      hub = new EventHub(pool, databaseUrl, log);
-      await hub.start();
+      sessions = new SessionRegistry(auth, { maxPerKey: config.maxConnectionsPerKey, recheckMs: config.authRecheckMs, log });
+      sessions.start();
+      if (!(await auth.keysExist())) {
+        log.warn(
+          config.production
+            ? "production mode and no API key exists: every request is refused until one is created (`npm run keys -- create --tenant NAME`)"
+            : "no API key exists: the API is open to anyone as tenant \"default\" until one is created (`npm run keys -- create --tenant NAME`)",
+        );
+      }
     }
     const yoga = serveApi
       ? createBatchwireYoga({
-          services: { pool, boss, kinds: registry, events: hub!, maxTasksPerBatch: config.maxTasksPerBatch, eventIntervalMs: config.eventIntervalMs },
+          auth,
+          sessions: sessions!,
+          graphiql: config.graphiql ?? !config.production,
+          maxConnectionsPerKey: config.maxConnectionsPerKey,
+          corsOrigins: config.corsOrigins,
+          limits: {
+            maxQueryDepth: config.maxQueryDepth,
+            maxQueryAliases: config.maxQueryAliases,
+            maxQueryTokens: config.maxQueryTokens,
+            maxQueryDirectives: config.maxQueryDirectives,
+            maxQueryCost: config.maxQueryCost,
+            introspection: config.introspection ?? !config.production,
+            hideSuggestions: config.production,
+          },
+          services: { pool, boss, kinds: registry, events: hub, maxTasksPerBatch: config.maxTasksPerBatch,
+            maxTaskInputBytes: config.maxTaskInputBytes,
+            maxMetadataBytes: config.maxMetadataBytes,
+            completionWindowSeconds: config.completionWindowSeconds,
+            retentionSeconds: config.retentionSeconds,
+            eventIntervalMs: config.eventIntervalMs,
+          },
           log,
-          production: config.production,
         })
       : undefined;
     server = createHttpServer({ yoga, maxRequestBytes: config.maxRequestBytes, isReady: () => ready, role: config.role });
-    if (yoga) ws = attachWebSocket(server, yoga);
+    if (yoga) {
+      ws = attachWebSocket(server, yoga, {
+        auth,
+        sessions: sessions!,
+        log,
+        production: config.production,
+        maxPayloadBytes: config.wsMaxPayloadBytes,
+        initTimeoutMs: config.wsInitTimeoutMs,
+        maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,
+        maxConnectionsPerKey: config.maxConnectionsPerKey,
+        corsOrigins: config.corsOrigins,
+      });
+    }
     port = await listen(server, config.port, config.host);
 
     if (runWorkers) {
-      workers = await startWorkers({ pool, boss, kinds: registry, log, concurrency: config.workerConcurrency, pollIntervalSeconds: config.pollIntervalSeconds });
+      workers = await startWorkers({
+        pool,
+        boss,
+        kinds: registry,
+        log,
+        events: hub,
+        concurrency: config.workerConcurrency,
+        pollIntervalSeconds: config.pollIntervalSeconds,
+      });
+      const longestTimeout = Math.max(...registry.all().map((kind) => kind.policy.timeoutSeconds));
+      maintenance = startMaintenance({
+        pool,
+        boss,
+        log,
+        intervalMs: config.maintenanceIntervalSeconds * 1000,
+        // pg-boss expires an attempt 60 s after its kind's timeout; give it that and a margin.
+        stuckAfterSeconds: longestTimeout + 60 + 2 * config.heartbeatSeconds,
+      });
     }
     ready = true;
     log.info({ port, role: config.role, embedded: embedded !== undefined }, `batchwire ready on http://localhost:${port}/graphql`);
@@ -104,8 +172,10 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
     // Close the door first: no new requests or sockets, then let the work in hand finish.
     const closing = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
     server?.closeIdleConnections();
+    sessions?.stop();
     await ws?.close();
     await boss?.stop({ graceful: true, timeout: config.shutdownTimeoutMs, close: true });
+    await maintenance?.stop();
     await workers?.stop();
     await hub?.stop();
     server?.closeAllConnections();

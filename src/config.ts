@@ -5,6 +5,7 @@ const Role = z.enum(["all", "api", "worker"]);
 const LogLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 
 const positiveInt = z.coerce.number().int().positive();
+const flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
 
 const EnvSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
@@ -18,12 +19,39 @@ const EnvSchema = z.object({
   MAX_REQUEST_BYTES: positiveInt.default(64 * 1024 * 1024), // 64 MiB: a 100,000-task batch fits
   WORKER_CONCURRENCY: positiveInt.optional(), // overrides every kind's own concurrency when set
   POLL_INTERVAL_SECONDS: z.coerce.number().min(0.5).default(1),
+  COMPLETION_WINDOW_SECONDS: positiveInt.default(24 * 3600), // 24 hours
+  RETENTION_SECONDS: positiveInt.default(7 * 24 * 3600), // 7 days
+  MAINTENANCE_INTERVAL_SECONDS: positiveInt.default(30),
   HEARTBEAT_SECONDS: z.coerce.number().int().min(10).default(30),
-  SUPERVISE_INTERVAL_SECONDS: positiveInt.default(60),
+  SUPERVISE_INTERVAL_SECONDS: positiveInt.default(15), // with HEARTBEAT_SECONDS, bounds crash recovery
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000), // 30 seconds
   TASK_KINDS_MODULE: z.string().min(1).optional(),
   DB_POOL_MAX: positiveInt.default(10),
   EVENTS_PER_SECOND: positiveInt.default(10), // per subscriber
+  // Security: see the README's Security section.
+  GRAPHIQL: flag.optional(), // default: on, except in production
+  INTROSPECTION: flag.optional(), // default: on, except in production
+  MAX_QUERY_DEPTH: positiveInt.default(10), // nested fields in one operation (the schema needs 8)
+  MAX_QUERY_ALIASES: positiveInt.default(15),
+  MAX_QUERY_TOKENS: positiveInt.default(5_000), // lexical tokens of one document (variables excluded)
+  MAX_QUERY_DIRECTIVES: positiveInt.default(50),
+  // graphql-armor's cost: objects 2, scalars 1, x1.5 per level, x a literal first/last. A page of
+  // 1,000 tasks with every field costs about 122,000.
+  MAX_QUERY_COST: positiveInt.default(150_000),
+  MAX_TASK_INPUT_BYTES: positiveInt.default(1024 * 1024), // 1 MiB of JSON per task input
+  MAX_METADATA_BYTES: positiveInt.default(64 * 1024), // 64 KiB of JSON per batch's metadata
+  WS_MAX_PAYLOAD_BYTES: positiveInt.default(256 * 1024), // 256 KiB per WebSocket message
+  WS_INIT_TIMEOUT_MS: positiveInt.default(3_000), // 3 seconds to send connection_init, and again to be authenticated
+  MAX_SUBSCRIPTIONS_PER_CONNECTION: positiveInt.default(100), // operations at once on one WebSocket
+  MAX_CONNECTIONS_PER_KEY: positiveInt.default(100), // WebSockets and SSE streams per API key, per API process
+  AUTH_RECHECK_SECONDS: z.coerce.number().min(0.1).default(30), // how soon a revoked key's open sockets close
+  // Web origins (https://app.example.com, comma-separated) whose pages may call the API from a
+  // browser, over HTTP (CORS) and WebSocket. Unset: our own pages (GraphiQL) only.
+  CORS_ORIGINS: z
+    .string()
+    .transform((value) => value.split(",").map((origin) => origin.trim()).filter(Boolean))
+    .pipe(z.array(z.url().transform((origin) => new URL(origin).origin)))
+    .default([]),
 });
 
 export type Role = z.infer<typeof Role>;
@@ -41,6 +69,11 @@ export interface Config {
   maxRequestBytes: number;
   workerConcurrency: number | undefined;
   pollIntervalSeconds: number;
+  /** Default time a batch's tasks have to start (submitBatch completionWindowSeconds). */
+  completionWindowSeconds: number;
+  /** Default time a finished batch is kept (submitBatch retentionSeconds). */
+  retentionSeconds: number;
+  maintenanceIntervalSeconds: number;
   heartbeatSeconds: number;
   superviseIntervalSeconds: number;
   shutdownTimeoutMs: number;
@@ -48,6 +81,29 @@ export interface Config {
   dbPoolMax: number;
   /** Least time between two jobProgress events to one subscriber, in ms. */
   eventIntervalMs: number;
+  /** Serve GraphiQL at GET /graphql; unset: on, except in production. */
+  graphiql: boolean | undefined;
+  /** Answer __schema / __type queries; unset: on, except in production. */
+  introspection: boolean | undefined;
+  maxQueryDepth: number;
+  maxQueryAliases: number;
+  maxQueryTokens: number;
+  maxQueryDirectives: number;
+  maxQueryCost: number;
+  /** Largest JSON of one task's input, in bytes. */
+  maxTaskInputBytes: number;
+  /** Largest JSON of one batch's metadata, in bytes. */
+  maxMetadataBytes: number;
+  /** Largest WebSocket message, in bytes; a larger one closes that socket with 1009. */
+  wsMaxPayloadBytes: number;
+  /** Time a new WebSocket has to send connection_init and be authenticated, in ms. */
+  wsInitTimeoutMs: number;
+  maxSubscriptionsPerConnection: number;
+  maxConnectionsPerKey: number;
+  /** How often open sockets and streams check that their API key is still valid, in ms. */
+  authRecheckMs: number;
+  /** Origins whose browser pages may call the API (CORS and WebSocket Origin); none: same origin only. */
+  corsOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -76,11 +132,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxRequestBytes: e.MAX_REQUEST_BYTES,
     workerConcurrency: e.WORKER_CONCURRENCY,
     pollIntervalSeconds: e.POLL_INTERVAL_SECONDS,
+    completionWindowSeconds: e.COMPLETION_WINDOW_SECONDS,
+    retentionSeconds: e.RETENTION_SECONDS,
+    maintenanceIntervalSeconds: e.MAINTENANCE_INTERVAL_SECONDS,
     heartbeatSeconds: e.HEARTBEAT_SECONDS,
     superviseIntervalSeconds: e.SUPERVISE_INTERVAL_SECONDS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     taskKindsModule: e.TASK_KINDS_MODULE,
     dbPoolMax: e.DB_POOL_MAX,
     eventIntervalMs: Math.ceil(1_000 / e.EVENTS_PER_SECOND),
+    graphiql: e.GRAPHIQL,
+    introspection: e.INTROSPECTION,
+    maxQueryDepth: e.MAX_QUERY_DEPTH,
+    maxQueryAliases: e.MAX_QUERY_ALIASES,
+    maxQueryTokens: e.MAX_QUERY_TOKENS,
+    maxQueryDirectives: e.MAX_QUERY_DIRECTIVES,
+    maxQueryCost: e.MAX_QUERY_COST,
+    maxTaskInputBytes: e.MAX_TASK_INPUT_BYTES,
+    maxMetadataBytes: e.MAX_METADATA_BYTES,
+    wsMaxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
+    wsInitTimeoutMs: e.WS_INIT_TIMEOUT_MS,
+    maxSubscriptionsPerConnection: e.MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    maxConnectionsPerKey: e.MAX_CONNECTIONS_PER_KEY,
+    authRecheckMs: Math.round(e.AUTH_RECHECK_SECONDS * 1_000),
+    corsOrigins: e.CORS_ORIGINS,
   };
 }

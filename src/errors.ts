@@ -8,6 +8,8 @@ export const ErrorCode = {
   NOT_FOUND: "NOT_FOUND",
   UNAUTHENTICATED: "UNAUTHENTICATED",
   FORBIDDEN: "FORBIDDEN",
+  TOO_MANY_SUBSCRIPTIONS: "TOO_MANY_SUBSCRIPTIONS",
+  PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -35,4 +37,15 @@ export function invalidTasks(errors: TaskErrorDetail[], total: number): GraphQLE
 
 export function notFound(what: string, id: string): GraphQLError {
   return clientError(ErrorCode.NOT_FOUND, `${what} ${id} not found`);
+}
+
+/** A missing, malformed, unknown or revoked API key; HTTP answers it with 401. */
+export function unauthenticated(message: string): GraphQLError {
+  return clientError(ErrorCode.UNAUTHENTICATED, message, {
+    http: { status: 401, headers: { "www-authenticate": 'Bearer realm="batchwire"' } },
+  });
+}
+
+export function tooManySubscriptions(message: string): GraphQLError {
+  return clientError(ErrorCode.TOO_MANY_SUBSCRIPTIONS, message);
 }

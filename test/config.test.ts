@@ -41,3 +41,29 @@ it("a bad value stops `npm start` with a message naming the variable", async () 
   expect(code).toBe(1);
   expect(output).toContain("MAX_TASKS_PER_BATCH");
 });
+
+describe("security settings", () => {
+  it("default to the documented limits, with GraphiQL and introspection following the mode", () => {
+    expect(loadConfig({})).toMatchObject({
+      graphiql: undefined,
+      introspection: undefined,
+      maxQueryDepth: 10,
+      maxQueryAliases: 15,
+      maxQueryTokens: 5_000,
+      maxQueryDirectives: 50,
+      maxQueryCost: 150_000,
+      maxTaskInputBytes: 1024 * 1024,
+      maxMetadataBytes: 64 * 1024,
+      wsMaxPayloadBytes: 256 * 1024,
+      wsInitTimeoutMs: 3_000,
+      maxSubscriptionsPerConnection: 100,
+      maxConnectionsPerKey: 100,
+      authRecheckMs: 30_000,
+    });
+  });
+
+  it("reads GRAPHIQL and INTROSPECTION as booleans and names a bad one", () => {
+    expect(loadConfig({ NODE_ENV: "production", GRAPHIQL: "true", INTROSPECTION: "0" })).toMatchObject({ graphiql: true, introspection: false });
+    expect(() => loadConfig({ GRAPHIQL: "sometimes" })).toThrow(/GRAPHIQL/);
+  });
+});

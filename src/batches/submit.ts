@@ -4,10 +4,11 @@ import type { PgBoss } from "pg-boss";
 import { bossDb, withTransaction, type Pool } from "../db/pool.ts";
 import { clientError, ErrorCode, invalidTasks, MAX_TASK_ERRORS, type TaskErrorDetail } from "../errors.ts";
 import type { KindRegistry } from "../worker/registry.ts";
-import { jobFor, queueName, type TaskJobData } from "../worker/queues.ts";
+import { jobFor, jobPriority, queueName, type TaskJobData } from "../worker/queues.ts";
 import type { JobInsert } from "pg-boss";
 import type { BatchRow } from "./rows.ts";
 import { getBatchByIdempotencyKey } from "./sql/getBatch.ts";
+import { jsonBoundsProblem } from "./inputBounds.ts";
 import { insertBatch } from "./sql/insertBatch.ts";
 import { insertTasks, type NewTask } from "./sql/insertTasks.ts";
 
@@ -22,6 +23,8 @@ export interface SubmitBatchInput {
   idempotencyKey?: string | null;
   priority?: number | null;
   metadata?: unknown;
+  completionWindowSeconds?: number | null;
+  retentionSeconds?: number | null;
 }
 
 export interface SubmitDeps {
@@ -29,11 +32,18 @@ export interface SubmitDeps {
   boss: PgBoss;
   kinds: KindRegistry;
   maxTasksPerBatch: number;
+  maxTaskInputBytes: number;
+  maxMetadataBytes: number;
+  completionWindowSeconds: number;
+  retentionSeconds: number;
 }
 
 const MAX_CUSTOM_ID_LENGTH = 255;
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
-const PRIORITY_RANGE = 1_000_000;
+const PRIORITY_RANGE = 1_000; // times the fairness scale, it stays within a 32-bit integer
+// pg-boss keeps a job that never started for 14 days; a window must close before that.
+const MAX_COMPLETION_WINDOW_SECONDS = 7 * 24 * 3600; // 7 days
+const MAX_RETENTION_SECONDS = 366 * 24 * 3600; // a year
 
 function validate(deps: SubmitDeps, input: SubmitBatchInput): NewTask[] {
   const { tasks } = input;
@@ -48,6 +58,14 @@ function validate(deps: SubmitDeps, input: SubmitBatchInput): NewTask[] {
   }
   if (input.priority != null && Math.abs(input.priority) > PRIORITY_RANGE) {
     throw clientError(ErrorCode.BAD_USER_INPUT, `priority must be between -${PRIORITY_RANGE} and ${PRIORITY_RANGE}`);
+  }
+  const metadataOutOfBounds = input.metadata == null ? undefined : jsonBoundsProblem(input.metadata, deps.maxMetadataBytes, "MAX_METADATA_BYTES");
+  if (metadataOutOfBounds) throw clientError(ErrorCode.BAD_USER_INPUT, `metadata ${metadataOutOfBounds}`);
+  if (input.completionWindowSeconds != null && (input.completionWindowSeconds < 1 || input.completionWindowSeconds > MAX_COMPLETION_WINDOW_SECONDS)) {
+    throw clientError(ErrorCode.BAD_USER_INPUT, `completionWindowSeconds must be between 1 and ${MAX_COMPLETION_WINDOW_SECONDS}`);
+  }
+  if (input.retentionSeconds != null && (input.retentionSeconds < 0 || input.retentionSeconds > MAX_RETENTION_SECONDS)) {
+    throw clientError(ErrorCode.BAD_USER_INPUT, `retentionSeconds must be between 0 and ${MAX_RETENTION_SECONDS}`);
   }
 
   const errors: TaskErrorDetail[] = [];
@@ -70,6 +88,8 @@ function validate(deps: SubmitDeps, input: SubmitBatchInput): NewTask[] {
     }
     const kind = deps.kinds.get(task.kind);
     if (!kind) return report(index, `unknown task kind "${task.kind}"`);
+    const outOfBounds = jsonBoundsProblem(task.input, deps.maxTaskInputBytes, "MAX_TASK_INPUT_BYTES");
+    if (outOfBounds) return report(index, `input ${outOfBounds}`);
     const parsed = kind.input.safeParse(task.input);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((issue) => `${issue.path.length ? `${issue.path.join(".")}: ` : ""}${issue.message}`);
@@ -88,6 +108,8 @@ function requestHash(input: SubmitBatchInput): string {
     tasks: input.tasks.map((t) => [t.kind, t.input, t.customId ?? null]),
     priority: input.priority ?? 0,
     metadata: input.metadata ?? null,
+    completionWindowSeconds: input.completionWindowSeconds ?? null,
+    retentionSeconds: input.retentionSeconds ?? null,
   });
   return createHash("sha256").update(canonical).digest("hex");
 }
@@ -106,6 +128,8 @@ export async function submitBatch(deps: SubmitDeps, owner: string, input: Submit
       idempotencyKey,
       requestHash: hash,
       total: tasks.length,
+      completionWindowSeconds: input.completionWindowSeconds ?? deps.completionWindowSeconds,
+      retentionSeconds: input.retentionSeconds ?? deps.retentionSeconds,
     });
     if (!batch) {
       // The key is taken (a concurrent submit with it has committed by now): replay or conflict.
@@ -124,7 +148,7 @@ export async function submitBatch(deps: SubmitDeps, owner: string, input: Submit
       const kind = deps.kinds.get(task.kind)!;
       let jobs = jobsByKind.get(task.kind);
       if (!jobs) jobsByKind.set(task.kind, (jobs = []));
-      jobs.push(jobFor(kind, { taskId: task.id, batchId: batch.id }, priority));
+      jobs.push(jobFor(kind, { taskId: task.id, batchId: batch.id }, jobPriority(priority, task.index)));
     }
     const db = bossDb(client);
     for (const [kind, jobs] of jobsByKind) await deps.boss.insert(queueName(kind), jobs, { db });

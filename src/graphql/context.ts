@@ -3,6 +3,7 @@ import type { PgBoss } from "pg-boss";
 import type { Pool } from "../db/pool.ts";
 import type { KindRegistry } from "../worker/registry.ts";
 import type { EventHub } from "../events/hub.ts";
+import type { Principal } from "../auth/authenticator.ts";
 
 /** The long-lived services resolvers use; one per process. */
 export interface Services {
@@ -11,12 +12,19 @@ export interface Services {
   kinds: KindRegistry;
   events: EventHub;
   maxTasksPerBatch: number;
+  /** Largest JSON of one task's input, and of one batch's metadata, in bytes. */
+  maxTaskInputBytes: number;
+  maxMetadataBytes: number;
+  completionWindowSeconds: number;
+  retentionSeconds: number;
   /** Least time between two jobProgress events to one subscriber, in ms. */
   eventIntervalMs: number;
 }
 
 export interface Context {
   services: Services;
-  /** The tenant every read and write is scoped to. */
+  /** The tenant every read and write is scoped to: the caller's key's tenant. */
   tenant: string;
+  /** Who is calling: the tenant and the API key (null in the open development mode). */
+  principal: Principal;
 }

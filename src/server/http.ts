@@ -1,5 +1,6 @@
 // http.ts: the node:http server: /healthz, a request size limit, and yoga for everything else.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { ErrorCode } from "../errors.ts";
 import type { BatchwireYoga } from "./yoga.ts";
 
 export interface HttpOptions {
@@ -19,16 +20,62 @@ export function createHttpServer({ yoga, maxRequestBytes, isReady, role }: HttpO
       res.end(JSON.stringify({ status: ready ? "ok" : "starting", role }));
       return;
     }
-    if (Number(req.headers["content-length"] ?? 0) > maxRequestBytes) {
-      res.writeHead(413, { "content-type": "application/json", connection: "close" });
-      res.end(JSON.stringify({ errors: [{ message: `request body exceeds ${maxRequestBytes} bytes`, extensions: { code: "PAYLOAD_TOO_LARGE" } }] }));
-      return;
-    }
+    if (Number(req.headers["content-length"] ?? 0) > maxRequestBytes) return tooLarge(res, maxRequestBytes);
     if (!yoga) {
       res.writeHead(404).end();
       return;
     }
+    // A chunked body declares no length: count it as it arrives. (Node holds a body with a
+    // content-length to exactly that length.)
+    if (req.headers["content-length"] === undefined && req.headers["transfer-encoding"] !== undefined) {
+      void readBounded(req, maxRequestBytes).then((body) => {
+        if (body === undefined) return tooLarge(res, maxRequestBytes);
+        // @whatwg-node/server (under yoga) takes an already-read body from `req.body`.
+        (req as IncomingMessage & { body?: Buffer }).body = body;
+        void yoga(req, res);
+      });
+      return;
+    }
     void yoga(req, res);
+  });
+}
+
+function tooLarge(res: ServerResponse, maxRequestBytes: number): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(413, { "content-type": "application/json", connection: "close" });
+  res.end(
+    JSON.stringify({
+      errors: [
+        {
+          message: `the request body exceeds ${maxRequestBytes} bytes (MAX_REQUEST_BYTES)`,
+          extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE, maxRequestBytes },
+        },
+      ],
+    }),
+  );
+}
+
+/** The whole body, or undefined as soon as it passes `limit` bytes (the rest is left unread). */
+function readBounded(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off("data", onData);
+        req.off("end", onEnd);
+        // Discard the rest while the 413 goes out; `connection: close` then ends the socket.
+        req.resume();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks, size));
+    req.on("data", onData);
+    req.once("end", onEnd);
+    req.once("error", () => resolve(undefined));
   });
 }
 

@@ -2,34 +2,58 @@
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
+import type { Authenticator, Principal } from "../auth/authenticator.ts";
+import type { SessionRegistry } from "../auth/sessions.ts";
 import type { Logger } from "../logger.ts";
 import type { Context, Services } from "../graphql/context.ts";
 import { schema } from "../graphql/schema.ts";
+import { useApiKeyAuth } from "./authPlugin.ts";
+import { limitPlugins, type OperationLimits } from "./limits.ts";
+import { corsOptions } from "./origins.ts";
+import { useStreamGuard } from "./streamGuard.ts";
 import { GRAPHIQL_EXAMPLE } from "./graphiqlExample.ts";
 
 export interface YogaOptions {
   services: Services;
   log: Logger;
-  production: boolean;
+  auth: Authenticator;
+  sessions: SessionRegistry;
+  limits: OperationLimits;
+  graphiql: boolean;
+  maxConnectionsPerKey: number;
+  /** Origins whose browser pages may call the API; none: same origin only. */
+  corsOrigins: string[];
 }
 
 export type BatchwireYoga = YogaServerInstance<Record<string, unknown>, Context>;
 
-/** The tenant of requests until API keys exist: one open tenant. */
-export const DEFAULT_TENANT = "default";
+export { DEFAULT_TENANT } from "../auth/authenticator.ts";
 
-export function createBatchwireYoga({ services, log, production }: YogaOptions): BatchwireYoga {
+export function createBatchwireYoga(options: YogaOptions): BatchwireYoga {
+  const { services, log } = options;
+  const apiKeys = useApiKeyAuth(options.auth);
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: "/graphql",
-    context: () => ({ services, tenant: DEFAULT_TENANT }),
-    // Unexpected errors reach clients as "Unexpected error."; GraphQLErrors keep their codes.
-    maskedErrors: { isDev: !production },
+    // yoga's default would answer every origin's preflight, credentials allowed.
+    cors: corsOptions(options.corsOrigins),
+    // ws.ts passes the principal its connection_init authenticated; HTTP's comes from authPlugin.
+    context: ({ request, principal }: { request?: Request; principal?: Principal }) => {
+      const caller = principal ?? (request && apiKeys.principalOf(request));
+      if (!caller) throw new Error("a GraphQL context without an authenticated principal");
+      return { services, tenant: caller.tenant, principal: caller };
+    },
+    // Unexpected errors reach clients as "Unexpected error." with no message, SQL or stack, in
+    // every mode; yoga logs the original.
+    maskedErrors: { isDev: false },
     plugins: [
       // A request must carry a header a plain cross-site form cannot set (yoga's CSRF rule).
       useCSRFPrevention({ requestHeaders: ["x-graphql-csrf", "graphql-client-name", "apollo-require-preflight"] }),
+      apiKeys.plugin,
+      ...limitPlugins(options.limits, log),
+      useStreamGuard(options.sessions, options.maxConnectionsPerKey),
     ],
-    graphiql: production
+    graphiql: !options.graphiql
       ? false
       : { title: "batchwire", subscriptionsProtocol: "WS", defaultQuery: GRAPHIQL_EXAMPLE },
     renderGraphiQL,

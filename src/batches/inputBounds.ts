@@ -1,0 +1,29 @@
+// inputBounds.ts: the size and nesting limits on client JSON (task inputs, batch metadata).
+// JSON is only measured and stored, never evaluated.
+
+/** Deeper JSON is refused before anything recursive (validation, JSON.stringify) touches it. */
+export const MAX_JSON_DEPTH = 64;
+
+function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== "object") continue;
+    if (depth > maxDepth) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+/**
+ * Why `value` is out of bounds, as the end of a sentence naming the setting ("is 2048 bytes of
+ * JSON; MAX_TASK_INPUT_BYTES allows 1024"), or undefined when it is within them.
+ */
+export function jsonBoundsProblem(value: unknown, maxBytes: number, setting: string): string | undefined {
+  if (nestsDeeperThan(value, MAX_JSON_DEPTH)) return `nests deeper than ${MAX_JSON_DEPTH} levels`;
+  const bytes = Buffer.byteLength(JSON.stringify(value) ?? "");
+  if (bytes > maxBytes) return `is ${bytes} bytes of JSON; ${setting} allows ${maxBytes}`;
+  return undefined;
+}

@@ -1,0 +1,22 @@
+// authPlugin.ts: HTTP requests authenticate by `Authorization: Bearer <key>` before their
+// operation is even parsed; a missing or bad key is UNAUTHENTICATED with HTTP 401.
+import type { Plugin } from "graphql-yoga";
+import type { Authenticator, Principal } from "../auth/authenticator.ts";
+
+export interface ApiKeyAuth {
+  plugin: Plugin;
+  /** The principal an HTTP request authenticated as (set before its context is built). */
+  principalOf(request: Request): Principal | undefined;
+}
+
+export function useApiKeyAuth(auth: Authenticator): ApiKeyAuth {
+  const principals = new WeakMap<Request, Principal>();
+  return {
+    plugin: {
+      async onRequestParse({ request }) {
+        principals.set(request, await auth.authenticate(request.headers.get("authorization")));
+      },
+    },
+    principalOf: (request) => principals.get(request),
+  };
+}
