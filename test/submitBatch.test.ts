@@ -81,6 +81,22 @@ describe("submitBatch", () => {
     expect(await rowCounts()).toEqual(before);
   });
 
+  it("refuses text PostgreSQL cannot store (NUL) with BAD_USER_INPUT naming the task, not a server error", async () => {
+    const before = await rowCounts();
+    const response = await submit(server.url, {
+      tasks: [
+        { kind: "echo", input: { text: "plain \\u0000 is fine" } },
+        { kind: "echo", input: { text: "nul \u0000 here" } },
+        { kind: "echo", input: 1, customId: "bad\u0000id" },
+      ],
+    });
+    expect(response.errors![0]!.extensions?.code).toBe("BAD_USER_INPUT");
+    const taskErrors = response.errors![0]!.extensions?.taskErrors as { index: number; message: string }[];
+    expect(taskErrors.map((e) => e.index)).toEqual([1, 2]);
+    expect(taskErrors[0]!.message).toContain("NUL");
+    expect(await rowCounts()).toEqual(before);
+  });
+
   it("rejects an empty batch with BAD_USER_INPUT", async () => {
     const response = await submit(server.url, { tasks: [] });
     expect(response.errors![0]!.extensions?.code).toBe("BAD_USER_INPUT");

@@ -23,7 +23,12 @@ function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
  */
 export function jsonBoundsProblem(value: unknown, maxBytes: number, setting: string): string | undefined {
   if (nestsDeeperThan(value, MAX_JSON_DEPTH)) return `nests deeper than ${MAX_JSON_DEPTH} levels`;
-  const bytes = Buffer.byteLength(JSON.stringify(value) ?? "");
+  const json = JSON.stringify(value) ?? "";
+  const bytes = Buffer.byteLength(json);
   if (bytes > maxBytes) return `is ${bytes} bytes of JSON; ${setting} allows ${maxBytes}`;
+  if (ESCAPED_NUL.test(json)) return "contains a NUL character (\\u0000), which PostgreSQL's jsonb cannot store";
   return undefined;
 }
+
+// JSON.stringify writes U+0000 as \u0000; an escaped backslash before "u0000" is plain text.
+const ESCAPED_NUL = /(?<!\\)(?:\\\\)*\\u0000/;

@@ -80,8 +80,8 @@ function validate(deps: SubmitDeps, input: SubmitBatchInput): NewTask[] {
     const customId = task.customId ?? null;
     if (customId !== null) {
       const first = seenCustomIds.get(customId);
-      if (customId.length === 0 || customId.length > MAX_CUSTOM_ID_LENGTH) {
-        return report(index, `customId must be 1 to ${MAX_CUSTOM_ID_LENGTH} characters`);
+      if (customId.length === 0 || customId.length > MAX_CUSTOM_ID_LENGTH || customId.includes("\0")) {
+        return report(index, `customId must be 1 to ${MAX_CUSTOM_ID_LENGTH} characters, none of them NUL`);
       }
       if (first !== undefined) return report(index, `customId "${customId}" duplicates task ${first}`);
       seenCustomIds.set(customId, index);

@@ -24,7 +24,10 @@ const BatchCounts = builder.objectRef<BatchRow>("BatchCounts").implement({
   }),
 });
 
-const PAGE = { defaultSize: 20, maxSize: 1_000 };
+// Page sizes are capped here, where variables are known (the cost limit sees only literals):
+// one request reads at most 100 batches x 1,000 tasks.
+const TASK_PAGE = { defaultSize: 20, maxSize: 1_000 };
+const BATCH_PAGE = { defaultSize: 20, maxSize: 100 };
 
 function parseCursor(cursor: string | undefined, name: string): number | null {
   if (cursor === undefined) return null;
@@ -89,7 +92,7 @@ export const BatchRef = builder.objectRef<BatchRow>("Batch").implement({
       args: { status: t.arg({ type: TaskStatusEnum, required: false }) },
       resolve: async (batch, args, { services }) => {
         const connection = await resolveCursorConnection(
-          { args, ...PAGE, toCursor: (task) => String(task.index) },
+          { args, ...TASK_PAGE, toCursor: (task) => String(task.index) },
           ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) =>
             listTasks(services.pool, {
               batchId: batch.id,
@@ -121,7 +124,7 @@ builder.queryFields((t) => ({
     resolve: async (_, args, { services, tenant }) => {
       const status = args.status ?? null;
       const connection = await resolveCursorConnection(
-        { args, ...PAGE, toCursor: (batch) => String(batch.seq) },
+        { args, ...BATCH_PAGE, toCursor: (batch) => String(batch.seq) },
         ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) =>
           // Newest first: "after" a cursor means a smaller seq.
           listBatches(services.pool, {
