@@ -153,14 +153,15 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
         concurrency: config.workerConcurrency,
         pollIntervalSeconds: config.pollIntervalSeconds,
       });
-      const longestTimeout = Math.max(...registry.all().map((kind) => kind.policy.timeoutSeconds));
       maintenance = startMaintenance({
         pool,
         boss,
         log,
         intervalMs: config.maintenanceIntervalSeconds * 1000,
         // pg-boss expires an attempt 60 s after its kind's timeout; give it that and a margin.
-        stuckAfterSeconds: longestTimeout + 60 + 2 * config.heartbeatSeconds,
+        stuckAfterSeconds: new Map(
+          registry.all().map((kind) => [kind.name, kind.policy.timeoutSeconds + 60 + 2 * config.heartbeatSeconds + config.superviseIntervalSeconds]),
+        ),
       });
     }
     ready = true;

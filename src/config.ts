@@ -19,7 +19,7 @@ const EnvSchema = z.object({
   MAX_REQUEST_BYTES: positiveInt.default(64 * 1024 * 1024), // 64 MiB: a 100,000-task batch fits
   WORKER_CONCURRENCY: positiveInt.optional(), // overrides every kind's own concurrency when set
   POLL_INTERVAL_SECONDS: z.coerce.number().min(0.5).default(1),
-  COMPLETION_WINDOW_SECONDS: positiveInt.default(24 * 3600), // 24 hours
+  COMPLETION_WINDOW_SECONDS: positiveInt.max(7 * 24 * 3600).default(24 * 3600), // 24 hours, at most 7 days
   RETENTION_SECONDS: positiveInt.default(7 * 24 * 3600), // 7 days
   MAINTENANCE_INTERVAL_SECONDS: positiveInt.default(30),
   HEARTBEAT_SECONDS: z.coerce.number().int().min(10).default(30),

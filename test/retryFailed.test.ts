@@ -2,7 +2,7 @@
 // batch runs again and finishes with attempts that kept counting.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
-import { gql, gqlOk, startServer, type TestServer } from "./helpers/server.ts";
+import { gql, gqlOk, startServer, waitFor, type TestServer } from "./helpers/server.ts";
 import { BATCH_FIELDS, expectCountersMatchRows, submitOk, waitForFinal, type BatchView } from "./helpers/batches.ts";
 
 let db: TestDatabase;
@@ -67,4 +67,17 @@ it("is a no-op for a batch without failed tasks, and NOT_FOUND for an unknown on
   expect(retryFailedTasks.batch).toEqual(done);
   const missing = await gql(server.url, RETRY, { id: "00000000-0000-4000-8000-000000000000" });
   expect(missing.errors![0]!.extensions?.code).toBe("NOT_FOUND");
+});
+
+it("gives retried tasks a fresh completion window when the first one has closed", async () => {
+  // Three attempts a second apart fit in the window; the retry comes after it closed.
+  const batch = await submitOk(server.url, { tasks: [{ kind: "fail", input: { times: 3 } }], completionWindowSeconds: 6 });
+  const first = await waitForFinal(server.url, batch.id);
+  expect(first.counts.failed).toBe(1);
+  await waitFor(() => (Date.now() > Date.parse(first.expiresAt!) ? true : undefined), 30_000, "the window to close");
+
+  const { retryFailedTasks } = await gqlOk<{ retryFailedTasks: { batch: BatchView } }>(server.url, RETRY, { id: batch.id });
+  expect(Date.parse(retryFailedTasks.batch.expiresAt!)).toBeGreaterThan(Date.now());
+  const second = await waitForFinal(server.url, batch.id);
+  expect(second).toMatchObject({ status: "COMPLETED", counts: { succeeded: 1, expired: 0 } });
 });

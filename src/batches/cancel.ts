@@ -8,7 +8,7 @@ import { queueName } from "../worker/queues.ts";
 import { FINAL_BATCH_STATUSES, type BatchRow, type TaskStatus } from "./rows.ts";
 import { getBatch } from "./sql/getBatch.ts";
 import { taskIdsByStatus } from "./sql/lockTasks.ts";
-import { applyTransitions, type MovedTask } from "./transitions.ts";
+import { applyTransitions, CANCELED_ERROR, type MovedTask } from "./transitions.ts";
 
 const NOT_STARTED: readonly TaskStatus[] = ["QUEUED", "RETRYING"];
 
@@ -30,7 +30,7 @@ export async function cancelBatch(deps: { pool: Pool; boss: PgBoss }, owner: str
       const ids = await taskIdsByStatus(client, batch.id, NOT_STARTED);
       const { moved } = await applyTransitions(
         client,
-        ids.map((taskId) => ({ taskId, to: "CANCELED", from: NOT_STARTED, error: { message: "the batch was canceled", code: "CANCELED" } })),
+        ids.map((taskId) => ({ taskId, to: "CANCELED", from: NOT_STARTED, error: CANCELED_ERROR })),
         { batches: [{ batchId: batch.id, status: "CANCELING" }] },
       );
       await cancelJobs(deps.boss, client, moved);

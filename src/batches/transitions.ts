@@ -30,6 +30,8 @@ export interface MovedTask {
   task: LockedTask;
   to: TaskStatus;
   attempt: number;
+  /** Set when the move is not the one asked for (a task ending at pickup). */
+  error?: TaskError;
 }
 
 export interface TransitionOutcome {
@@ -58,16 +60,21 @@ export function zeroDelta(batchId: string): CounterDelta {
   return { batchId, queued: 0, running: 0, retrying: 0, succeeded: 0, failed: 0, canceled: 0, expired: 0 };
 }
 
+type TaskError = NonNullable<Transition["error"]>;
+
+export const CANCELED_ERROR: TaskError = { message: "the batch was canceled", code: "CANCELED" };
+export const EXPIRED_ERROR: TaskError = { message: "not started within the batch's completion window", code: "EXPIRED" };
+
 /** Where a transition really goes, or undefined when it no longer applies. */
-function resolve(task: LockedTask, transition: Transition): { to: TaskStatus; attempt: number } | undefined {
+function resolve(task: LockedTask, transition: Transition): { to: TaskStatus; attempt: number; error?: TaskError } | undefined {
   if (transition.from) {
     return transition.from.includes(task.status) ? { to: transition.to, attempt: task.attempts } : undefined;
   }
   if (FINAL_TASK_STATUSES.has(task.status)) return undefined;
   if (transition.to === "RUNNING") {
     // A task of a canceled or expired batch never starts; it ends here instead.
-    if (task.batch_status === "CANCELING" || task.batch_status === "CANCELED") return { to: "CANCELED", attempt: task.attempts };
-    if (task.batch_expired || task.batch_status === "EXPIRED") return { to: "EXPIRED", attempt: task.attempts };
+    if (task.batch_status === "CANCELING" || task.batch_status === "CANCELED") return { to: "CANCELED", attempt: task.attempts, error: CANCELED_ERROR };
+    if (task.batch_expired || task.batch_status === "EXPIRED") return { to: "EXPIRED", attempt: task.attempts, error: EXPIRED_ERROR };
     return { to: "RUNNING", attempt: task.attempts + 1 };
   }
   const attempt = transition.attempt ?? task.attempts;
@@ -99,15 +106,16 @@ export async function applyTransitions(client: PoolClient, transitions: Transiti
   const versions = new Map(batches.map((b) => [b.id, b.version]));
   await updateTasks(
     client,
-    moved.map(({ task, to, attempt }) => {
+    moved.map(({ task, to, attempt, error }) => {
       const transition = byId.get(task.id)!;
+      const reason = error ?? transition.error;
       return {
         id: task.id,
         status: to,
         attempts: attempt,
         jobId: to === "RUNNING" ? (transition.jobId ?? task.job_id) : task.job_id,
         result: transition.result === undefined ? null : JSON.stringify(transition.result),
-        error: transition.error ? JSON.stringify(transition.error) : null,
+        error: reason ? JSON.stringify(reason) : null,
         batchVersion: versions.get(task.batch_id) ?? 0,
       };
     }),

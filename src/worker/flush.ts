@@ -2,7 +2,7 @@
 // writing their outcomes in ONE transaction with the jobs' settlement in pg-boss, the batch
 // counters and one NOTIFY per touched batch.
 import type { JobAttempt, JobWithMetadata, PgBoss } from "pg-boss";
-import { applyTransitions, type Transition } from "../batches/transitions.ts";
+import { applyTransitions, CANCELED_ERROR, type Transition } from "../batches/transitions.ts";
 import { bossDb, withTransaction, type Pool } from "../db/pool.ts";
 import type { LockedTask } from "../batches/sql/lockTasks.ts";
 import type { TaskJobData } from "./queues.ts";
@@ -73,7 +73,7 @@ export async function flushOutcomes(pool: Pool, boss: PgBoss, queue: string, out
         failed.push(attemptOf(outcome.job));
         break;
       case "canceled":
-        transitions.push({ taskId, to: "CANCELED", attempt: outcome.attempt, error: { message: "the batch was canceled", code: "CANCELED" } });
+        transitions.push({ taskId, to: "CANCELED", attempt: outcome.attempt, error: CANCELED_ERROR });
         canceled.push(attemptOf(outcome.job));
         break;
       case "skipped":

@@ -5,7 +5,7 @@ import type { PgBoss } from "pg-boss";
 import { cancelJobs } from "../batches/cancel.ts";
 import { expiredBatchIds, longRunningTasks, purgeBatches, withMaintenanceLock } from "../batches/sql/maintenance.ts";
 import { taskIdsByStatus } from "../batches/sql/lockTasks.ts";
-import { applyTransitions, type Transition } from "../batches/transitions.ts";
+import { applyTransitions, EXPIRED_ERROR, type Transition } from "../batches/transitions.ts";
 import type { TaskStatus } from "../batches/rows.ts";
 import { withTransaction, type Pool } from "../db/pool.ts";
 import type { Logger } from "../logger.ts";
@@ -17,8 +17,8 @@ export interface MaintenanceDeps {
   boss: PgBoss;
   log: Logger;
   intervalMs: number;
-  /** A task RUNNING longer than this is checked against its job, in seconds. */
-  stuckAfterSeconds: number;
+  /** By kind: a task RUNNING longer than this many seconds is checked against its job. */
+  stuckAfterSeconds: Map<string, number>;
 }
 
 export interface Maintenance {
@@ -37,12 +37,7 @@ async function expireBatches(deps: MaintenanceDeps): Promise<void> {
         if (ids.length === 0) return; // only running tasks left: they finish, then the batch does
         const { moved } = await applyTransitions(
           client,
-          ids.map((taskId) => ({
-            taskId,
-            to: "EXPIRED",
-            from: NOT_STARTED,
-            error: { message: "not started within the batch's completion window", code: "EXPIRED" },
-          })),
+          ids.map((taskId) => ({ taskId, to: "EXPIRED", from: NOT_STARTED, error: EXPIRED_ERROR })),
         );
         await cancelJobs(deps.boss, client, moved);
         deps.log.info({ batchId, expired: moved.length }, "batch completion window closed");

@@ -58,9 +58,9 @@ export async function ensureQueues(
   const existing = new Set((await boss.getQueues()).map((q) => q.name));
   // Nothing consumes the dead-letter queue: its jobs wait there until retryFailedTasks redrives
   // them, for as long as a finished batch is kept.
-  if (!existing.has(DEAD_LETTER_QUEUE)) {
-    await boss.createQueue(DEAD_LETTER_QUEUE, { retentionSeconds: deadLetterRetentionSeconds, deleteAfterSeconds: 24 * 3600 });
-  }
+  const deadLetterOptions = { retentionSeconds: deadLetterRetentionSeconds, deleteAfterSeconds: 24 * 3600 };
+  if (existing.has(DEAD_LETTER_QUEUE)) await boss.updateQueue(DEAD_LETTER_QUEUE, deadLetterOptions);
+  else await boss.createQueue(DEAD_LETTER_QUEUE, deadLetterOptions);
   for (const kind of kinds) {
     const name = queueName(kind.name);
     const options = {

@@ -59,6 +59,8 @@ export async function bumpBatches(client: PoolClient, deltas: CounterDelta[]): P
            when b.status = 'QUEUED' and d.running > 0 then 'RUNNING'
            else b.status end,
          started_at = case when d.running > 0 then coalesce(b.started_at, now()) else b.started_at end,
+         -- Reopened (retryFailedTasks): the retried tasks get a window as long as the first one.
+         expires_at = case when d.status = 'RUNNING' then greatest(b.expires_at, now() + (b.expires_at - b.created_at)) else b.expires_at end,
          finished_at = case
            when b.status in ('COMPLETED', 'CANCELED', 'EXPIRED') and d.status is distinct from 'RUNNING' then b.finished_at
            when b.queued + d.queued + b.running + d.running + b.retrying + d.retrying = 0 then now()

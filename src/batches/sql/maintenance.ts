@@ -25,12 +25,17 @@ export interface RunningTask {
   job_id: string | null;
 }
 
-/** Tasks RUNNING for longer than `seconds`: their worker may have died after pg-boss gave up on the job. */
-export async function longRunningTasks(pool: Pool, seconds: number, limit: number): Promise<RunningTask[]> {
+/**
+ * Tasks RUNNING for longer than their kind's cutoff (seconds by kind name): their worker may have
+ * died after pg-boss gave up on the job.
+ */
+export async function longRunningTasks(pool: Pool, cutoffs: Map<string, number>, limit: number): Promise<RunningTask[]> {
   const { rows } = await pool.query<RunningTask>(
-    `select id, kind, job_id from task where status = 'RUNNING' and started_at < now() - $1 * interval '1 second'
-     order by started_at limit $2`,
-    [seconds, limit],
+    `select t.id, t.kind, t.job_id
+     from task t join unnest($1::text[], $2::int[]) as k(kind, seconds) on k.kind = t.kind
+     where t.status = 'RUNNING' and t.started_at < now() - k.seconds * interval '1 second'
+     order by t.started_at limit $3`,
+    [[...cutoffs.keys()], [...cutoffs.values()], limit],
   );
   return rows;
 }

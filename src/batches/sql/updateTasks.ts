@@ -23,7 +23,7 @@ export async function updateTasks(client: PoolClient, updates: TaskUpdate[]): Pr
        job_id = u.job_id,
        result = case when u.status = 'SUCCEEDED' then u.result::jsonb
                      when u.status = 'QUEUED' then null else t.result end,
-       error = case when u.status in ('FAILED', 'RETRYING', 'CANCELED', 'EXPIRED') then coalesce(u.error::jsonb, t.error)
+       error = case when u.status in ('FAILED', 'RETRYING', 'CANCELED', 'EXPIRED') then u.error::jsonb
                     when u.status = 'SUCCEEDED' then null else t.error end,
        progress = case when u.status = 'SUCCEEDED' then 1
                        when u.status = 'RUNNING' then 0
