@@ -4,7 +4,7 @@ import type { Pool } from "../db/pool.ts";
 import type { Logger } from "../logger.ts";
 import type { EventHub } from "../events/hub.ts";
 import { markStarted, OutcomeBuffer, type Outcome, type StartedTask, type TaskJob } from "./flush.ts";
-import { TaskError, type AnyTaskKind } from "./kind.ts";
+import { TaskError, type AnyTaskKind, type TaskContext } from "./kind.ts";
 import { ProgressBuffer } from "./progress.ts";
 import { queueName } from "./queues.ts";
 import type { KindRegistry } from "./registry.ts";
@@ -27,8 +27,6 @@ export interface RunningWorkers {
   stop(): Promise<void>;
 }
 
-const CANCELED = Symbol("canceled");
-
 /** Outcomes that finish within this window of each other share one flush transaction. */
 const FLUSH_INTERVAL_MS = 50;
 
@@ -41,6 +39,10 @@ function errorOf(error: unknown): { message: string; code: string } {
   return { message: String(error), code: "HANDLER_ERROR" };
 }
 
+/** Why a task's signal was aborted. */
+const Abort = { CANCELED: "canceled", TIMEOUT: "timeout", INTERRUPTED: "interrupted" } as const;
+type Abort = (typeof Abort)[keyof typeof Abort];
+
 /** The running tasks of each batch in this process, so a cancellation can abort them. */
 class Cancellations {
   readonly #byBatch = new Map<string, { controllers: Set<AbortController>; unwatch: () => void }>();
@@ -50,30 +52,31 @@ class Cancellations {
     this.#events = events;
   }
 
-  /** A controller aborted (with reason CANCELED) when the task's batch is canceled. */
-  register(batchId: string): { signal: AbortSignal; release: () => void } {
+  /** Aborts `controller` (reason CANCELED) if the batch is canceled before `release` is called. */
+  register(batchId: string, controller: AbortController): () => void {
     let entry = this.#byBatch.get(batchId);
     if (!entry) {
       const controllers = new Set<AbortController>();
-      const unwatch = this.#events.watch(batchId, -1, ({ batch }) => {
-        if (batch.status !== "CANCELING" && batch.status !== "CANCELED") return;
-        for (const controller of controllers) controller.abort(CANCELED);
-      }, { tasks: false });
+      const unwatch = this.#events.watch(
+        batchId,
+        -1,
+        ({ batch }) => {
+          if (batch.status !== "CANCELING" && batch.status !== "CANCELED") return;
+          for (const running of controllers) running.abort(Abort.CANCELED);
+        },
+        { tasks: false },
+      );
       entry = { controllers, unwatch };
       this.#byBatch.set(batchId, entry);
     }
-    const controller = new AbortController();
     entry.controllers.add(controller);
     const current = entry;
-    return {
-      signal: controller.signal,
-      release: () => {
-        current.controllers.delete(controller);
-        if (current.controllers.size === 0 && this.#byBatch.get(batchId) === current) {
-          current.unwatch();
-          this.#byBatch.delete(batchId);
-        }
-      },
+    return () => {
+      current.controllers.delete(controller);
+      if (current.controllers.size === 0 && this.#byBatch.get(batchId) === current) {
+        current.unwatch();
+        this.#byBatch.delete(batchId);
+      }
     };
   }
 }
@@ -88,46 +91,54 @@ async function runTask(
   cancellations: Cancellations,
 ): Promise<Outcome> {
   const final = job.retryCount >= job.retryLimit;
-  const timeout = AbortSignal.timeout(kind.policy.timeoutSeconds * 1000);
-  const cancel = cancellations.register(task.batch_id);
-  const signal = AbortSignal.any([job.signal, timeout, cancel.signal]);
-  const log = deps.log.child({ batchId: task.batch_id, taskId: task.id, kind: kind.name, attempt });
+  // One controller per task: the timeout, pg-boss's signal (shutdown, lost claim) and a
+  // cancellation each abort it with their reason. Everything is released when the task ends.
+  const controller = new AbortController();
+  const { signal } = controller;
+  const timer = setTimeout(() => controller.abort(Abort.TIMEOUT), kind.policy.timeoutSeconds * 1000);
+  const onInterrupt = () => controller.abort(Abort.INTERRUPTED);
+  job.signal.addEventListener("abort", onInterrupt, { once: true });
+  const release = cancellations.register(task.batch_id, controller);
+  let log: Logger | undefined;
+  const taskLog = () => (log ??= deps.log.child({ batchId: task.batch_id, taskId: task.id, kind: kind.name, attempt }));
   try {
+    if (job.signal.aborted) onInterrupt();
     const parsed = kind.input.safeParse(task.input);
     if (!parsed.success) throw new TaskError(`input no longer matches kind "${kind.name}": ${parsed.error.message}`, "INVALID_INPUT");
     // A handler that ignores its signal is not waited for past an abort.
     const aborted = new Promise<never>((_, reject) => {
-      const onAbort = () => reject(signal.reason);
-      if (signal.aborted) onAbort();
-      else signal.addEventListener("abort", onAbort, { once: true });
+      if (signal.aborted) reject(signal.reason);
+      else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
     });
     aborted.catch(() => undefined);
-    const result = await Promise.race([
-      Promise.resolve().then(() =>
-        kind.run(parsed.data, {
-          signal,
-          attempt,
-          taskId: task.id,
-          batchId: task.batch_id,
-          customId: task.custom_id,
-          progress: (fraction) => progress.report(task.id, fraction),
-          log,
-        }),
-      ),
-      aborted,
-    ]);
+    const context: TaskContext = {
+      signal,
+      attempt,
+      taskId: task.id,
+      batchId: task.batch_id,
+      customId: task.custom_id,
+      progress: (fraction) => progress.report(task.id, fraction),
+      get log() {
+        return taskLog();
+      },
+    };
+    const result = await Promise.race([Promise.resolve().then(() => kind.run(parsed.data, context)), aborted]);
     return { kind: "succeeded", job, attempt, result };
   } catch (error) {
-    if (cancel.signal.aborted) return { kind: "canceled", job, attempt };
-    const detail = timeout.aborted
-      ? { message: `timed out after ${kind.policy.timeoutSeconds}s`, code: "TIMEOUT" }
-      : job.signal.aborted
-        ? { message: "the attempt was interrupted (worker stopping or claim lost)", code: "ABORTED" }
-        : errorOf(error);
-    log.debug({ err: error, final }, "task attempt failed");
+    const reason = signal.aborted ? (signal.reason as Abort) : undefined;
+    if (reason === Abort.CANCELED) return { kind: "canceled", job, attempt };
+    const detail =
+      reason === Abort.TIMEOUT
+        ? { message: `timed out after ${kind.policy.timeoutSeconds}s`, code: "TIMEOUT" }
+        : reason === Abort.INTERRUPTED
+          ? { message: "the attempt was interrupted (worker stopping or claim lost)", code: "ABORTED" }
+          : errorOf(error);
+    taskLog().debug({ err: error, final }, "task attempt failed");
     return { kind: "failed", job, attempt, final, error: detail };
   } finally {
-    cancel.release();
+    clearTimeout(timer);
+    job.signal.removeEventListener("abort", onInterrupt);
+    release();
     progress.forget(task.id);
   }
 }
