@@ -18,8 +18,10 @@ export interface Transition {
   to: TaskStatus;
   /** The attempt this news comes from; ignored for RUNNING, which starts attempt `attempts + 1`. */
   attempt?: number;
-  /** For RUNNING: the pg-boss job that runs this attempt. */
+  /** The pg-boss job that ran (or runs) this attempt. */
   jobId?: string;
+  /** When this attempt started, if it ran; it may end without RUNNING ever being written. */
+  startedAt?: Date;
   result?: unknown;
   error?: { message: string; code: string };
   /** Move only from these statuses (may be final ones: retryFailedTasks moves FAILED tasks). */
@@ -30,8 +32,6 @@ export interface MovedTask {
   task: LockedTask;
   to: TaskStatus;
   attempt: number;
-  /** Set when the move is not the one asked for (a task ending at pickup). */
-  error?: TaskError;
 }
 
 export interface TransitionOutcome {
@@ -66,17 +66,13 @@ export const CANCELED_ERROR: TaskError = { message: "the batch was canceled", co
 export const EXPIRED_ERROR: TaskError = { message: "not started within the batch's completion window", code: "EXPIRED" };
 
 /** Where a transition really goes, or undefined when it no longer applies. */
-function resolve(task: LockedTask, transition: Transition): { to: TaskStatus; attempt: number; error?: TaskError } | undefined {
+function resolve(task: LockedTask, transition: Transition): { to: TaskStatus; attempt: number } | undefined {
   if (transition.from) {
     return transition.from.includes(task.status) ? { to: transition.to, attempt: task.attempts } : undefined;
   }
   if (FINAL_TASK_STATUSES.has(task.status)) return undefined;
-  if (transition.to === "RUNNING") {
-    // A task of a canceled or expired batch never starts; it ends here instead.
-    if (task.batch_status === "CANCELING" || task.batch_status === "CANCELED") return { to: "CANCELED", attempt: task.attempts, error: CANCELED_ERROR };
-    if (task.batch_expired || task.batch_status === "EXPIRED") return { to: "EXPIRED", attempt: task.attempts, error: EXPIRED_ERROR };
-    return { to: "RUNNING", attempt: task.attempts + 1 };
-  }
+  // A worker reports a start it already made (it checked the batch before it ran the task).
+  if (transition.to === "RUNNING") return { to: "RUNNING", attempt: task.attempts + 1 };
   const attempt = transition.attempt ?? task.attempts;
   if (!FINAL_TASK_STATUSES.has(transition.to) && attempt < task.attempts) return undefined; // stale news
   return { to: transition.to, attempt };
@@ -106,16 +102,16 @@ export async function applyTransitions(client: PoolClient, transitions: Transiti
   const versions = new Map(batches.map((b) => [b.id, b.version]));
   await updateTasks(
     client,
-    moved.map(({ task, to, attempt, error }) => {
+    moved.map(({ task, to, attempt }) => {
       const transition = byId.get(task.id)!;
-      const reason = error ?? transition.error;
       return {
         id: task.id,
         status: to,
         attempts: attempt,
-        jobId: to === "RUNNING" ? (transition.jobId ?? task.job_id) : task.job_id,
+        jobId: transition.jobId ?? task.job_id,
+        startedAt: transition.startedAt ?? null,
         result: transition.result === undefined ? null : JSON.stringify(transition.result),
-        error: reason ? JSON.stringify(reason) : null,
+        error: transition.error ? JSON.stringify(transition.error) : null,
         batchVersion: versions.get(task.batch_id) ?? 0,
       };
     }),

@@ -2,18 +2,22 @@
 // writing their outcomes in ONE transaction with the jobs' settlement in pg-boss, the batch
 // counters and one NOTIFY per touched batch.
 import type { JobAttempt, JobWithMetadata, PgBoss } from "pg-boss";
-import { applyTransitions, CANCELED_ERROR, type Transition } from "../batches/transitions.ts";
+import { applyTransitions, CANCELED_ERROR, EXPIRED_ERROR, FINAL_TASK_STATUSES, type Transition } from "../batches/transitions.ts";
 import { bossDb, withTransaction, type Pool } from "../db/pool.ts";
-import type { LockedTask } from "../batches/sql/lockTasks.ts";
+import { readTasks, type LockedTask } from "../batches/sql/lockTasks.ts";
 import type { TaskJobData } from "./queues.ts";
 
 export type TaskJob = JobWithMetadata<TaskJobData>;
 
 export type Outcome =
-  | { kind: "succeeded"; job: TaskJob; attempt: number; result: unknown }
-  | { kind: "failed"; job: TaskJob; attempt: number; final: boolean; error: { message: string; code: string } }
-  | { kind: "canceled"; job: TaskJob; attempt: number }
-  /** The task did not run (already final, or its batch was canceled or expired): settle the job only. */
+  /** Still running after the flush interval: RUNNING is written (fast tasks skip it). */
+  | { kind: "running"; job: TaskJob; attempt: number; startedAt: Date }
+  | { kind: "succeeded"; job: TaskJob; attempt: number; startedAt: Date; result: unknown }
+  | { kind: "failed"; job: TaskJob; attempt: number; startedAt: Date; final: boolean; error: { message: string; code: string } }
+  | { kind: "canceled"; job: TaskJob; attempt: number; startedAt: Date }
+  /** Not run: its batch was canceled or its window closed before it started. */
+  | { kind: "ended"; job: TaskJob; to: "CANCELED" | "EXPIRED" }
+  /** Not run: the task was already final (a duplicate delivery). Settle the job only. */
   | { kind: "skipped"; job: TaskJob };
 
 // Deadlocks, serialization failures and dropped connections are worth another try: the
@@ -41,19 +45,28 @@ const attemptOf = (job: TaskJob): JobAttempt => ({ id: job.id, retryCount: job.r
 
 export interface StartedTask {
   task: LockedTask;
+  /** The attempt this run is: one more than those recorded. */
   attempt: number;
 }
 
-/** Marks the fetched tasks RUNNING; returns, by job id, those that may run. */
-export async function markStarted(pool: Pool, jobs: TaskJob[]): Promise<Map<string, StartedTask>> {
-  const transitions: Transition[] = jobs.map((job) => ({ taskId: job.data.taskId, to: "RUNNING", jobId: job.id }));
-  const { moved } = await withRetries(() => withTransaction(pool, (client) => applyTransitions(client, transitions, { withInput: true })));
-  const jobIdByTask = new Map(jobs.map((job) => [job.data.taskId, job.id]));
-  const started = new Map<string, StartedTask>();
-  for (const { task, to, attempt } of moved) {
-    if (to === "RUNNING") started.set(jobIdByTask.get(task.id)!, { task, attempt });
+export type Pickup = { run: StartedTask } | { end: "CANCELED" | "EXPIRED" } | { skip: true };
+
+/**
+ * Reads the fetched tasks (inputs, statuses, their batches') without writing anything: a task
+ * that finishes within the flush interval goes from QUEUED to its outcome in one write. The
+ * flush re-checks everything under lock, so a change made meanwhile (a cancel) still wins.
+ */
+export async function readForRun(pool: Pool, jobs: TaskJob[]): Promise<Map<string, Pickup>> {
+  const tasks = new Map((await withRetries(() => readTasks(pool, jobs.map((job) => job.data.taskId)))).map((t) => [t.id, t]));
+  const pickups = new Map<string, Pickup>();
+  for (const job of jobs) {
+    const task = tasks.get(job.data.taskId);
+    if (!task || FINAL_TASK_STATUSES.has(task.status)) pickups.set(job.id, { skip: true });
+    else if (task.batch_status === "CANCELING" || task.batch_status === "CANCELED") pickups.set(job.id, { end: "CANCELED" });
+    else if (task.batch_expired || task.batch_status === "EXPIRED") pickups.set(job.id, { end: "EXPIRED" });
+    else pickups.set(job.id, { run: { task, attempt: task.attempts + 1 } });
   }
-  return started;
+  return pickups;
 }
 
 export async function flushOutcomes(pool: Pool, boss: PgBoss, queue: string, outcomes: Outcome[]): Promise<void> {
@@ -63,17 +76,32 @@ export async function flushOutcomes(pool: Pool, boss: PgBoss, queue: string, out
   const canceled: JobAttempt[] = [];
   for (const outcome of outcomes) {
     const taskId = outcome.job.data.taskId;
+    const jobId = outcome.job.id;
     switch (outcome.kind) {
+      case "running":
+        transitions.push({ taskId, to: "RUNNING", jobId, startedAt: outcome.startedAt });
+        break;
       case "succeeded":
-        transitions.push({ taskId, to: "SUCCEEDED", attempt: outcome.attempt, result: outcome.result ?? null });
+        transitions.push({ taskId, to: "SUCCEEDED", attempt: outcome.attempt, jobId, startedAt: outcome.startedAt, result: outcome.result ?? null });
         completed.push(attemptOf(outcome.job));
         break;
       case "failed":
-        transitions.push({ taskId, to: outcome.final ? "FAILED" : "RETRYING", attempt: outcome.attempt, error: outcome.error });
+        transitions.push({
+          taskId,
+          to: outcome.final ? "FAILED" : "RETRYING",
+          attempt: outcome.attempt,
+          jobId,
+          startedAt: outcome.startedAt,
+          error: outcome.error,
+        });
         failed.push(attemptOf(outcome.job));
         break;
       case "canceled":
-        transitions.push({ taskId, to: "CANCELED", attempt: outcome.attempt, error: CANCELED_ERROR });
+        transitions.push({ taskId, to: "CANCELED", attempt: outcome.attempt, jobId, startedAt: outcome.startedAt, error: CANCELED_ERROR });
+        canceled.push(attemptOf(outcome.job));
+        break;
+      case "ended":
+        transitions.push({ taskId, to: outcome.to, error: outcome.to === "CANCELED" ? CANCELED_ERROR : EXPIRED_ERROR });
         canceled.push(attemptOf(outcome.job));
         break;
       case "skipped":
@@ -95,7 +123,8 @@ export async function flushOutcomes(pool: Pool, boss: PgBoss, queue: string, out
 /**
  * Gathers the outcomes of one fetch as its tasks finish and flushes them in batches: a task that
  * finishes early is written (and reaches subscribers) within `intervalMs`, not when the slowest
- * task of its fetch is done; tasks finishing together share one transaction.
+ * task of its fetch is done; tasks finishing together share one transaction. A task still
+ * running at a flush is written RUNNING then; one that finishes sooner never is.
  */
 export class OutcomeBuffer {
   readonly #pool: Pool;
@@ -103,6 +132,8 @@ export class OutcomeBuffer {
   readonly #queue: string;
   readonly #intervalMs: number;
   #pending: Outcome[] = [];
+  /** Started, not finished, RUNNING not yet written. */
+  readonly #unreported = new Map<string, Extract<Outcome, { kind: "running" }>>();
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
   #failure: unknown;
@@ -114,17 +145,29 @@ export class OutcomeBuffer {
     this.#intervalMs = intervalMs;
   }
 
+  /** A task started: RUNNING is written at the next flush if it has not finished by then. */
+  started(job: TaskJob, attempt: number, startedAt: Date): void {
+    this.#unreported.set(job.id, { kind: "running", job, attempt, startedAt });
+    this.#arm();
+  }
+
   add(outcome: Outcome): void {
+    this.#unreported.delete(outcome.job.id);
     this.#pending.push(outcome);
+    this.#arm();
+  }
+
+  #arm(): void {
     this.#timer ??= setTimeout(() => this.#flush(), this.#intervalMs);
   }
 
   #flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#pending.length === 0) return;
-    const outcomes = this.#pending;
+    const outcomes = [...this.#unreported.values(), ...this.#pending];
+    this.#unreported.clear();
     this.#pending = [];
+    if (outcomes.length === 0) return;
     this.#flushing = this.#flushing.then(() =>
       flushOutcomes(this.#pool, this.#boss, this.#queue, outcomes).catch((error: unknown) => {
         this.#failure ??= error;

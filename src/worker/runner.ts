@@ -3,7 +3,7 @@ import type { PgBoss } from "pg-boss";
 import type { Pool } from "../db/pool.ts";
 import type { Logger } from "../logger.ts";
 import type { EventHub } from "../events/hub.ts";
-import { markStarted, OutcomeBuffer, type Outcome, type StartedTask, type TaskJob } from "./flush.ts";
+import { OutcomeBuffer, readForRun, type Outcome, type StartedTask, type TaskJob } from "./flush.ts";
 import { TaskError, type AnyTaskKind, type TaskContext } from "./kind.ts";
 import { ProgressBuffer } from "./progress.ts";
 import { queueName } from "./queues.ts";
@@ -89,8 +89,11 @@ async function runTask(
   { task, attempt }: StartedTask,
   progress: ProgressBuffer,
   cancellations: Cancellations,
+  outcomes: OutcomeBuffer,
 ): Promise<Outcome> {
   const final = job.retryCount >= job.retryLimit;
+  const startedAt = new Date();
+  outcomes.started(job, attempt, startedAt);
   // One controller per task: the timeout, pg-boss's signal (shutdown, lost claim) and a
   // cancellation each abort it with their reason. Everything is released when the task ends.
   const controller = new AbortController();
@@ -123,10 +126,10 @@ async function runTask(
       },
     };
     const result = await Promise.race([Promise.resolve().then(() => kind.run(parsed.data, context)), aborted]);
-    return { kind: "succeeded", job, attempt, result };
+    return { kind: "succeeded", job, attempt, startedAt, result };
   } catch (error) {
     const reason = signal.aborted ? (signal.reason as Abort) : undefined;
-    if (reason === Abort.CANCELED) return { kind: "canceled", job, attempt };
+    if (reason === Abort.CANCELED) return { kind: "canceled", job, attempt, startedAt };
     const detail =
       reason === Abort.TIMEOUT
         ? { message: `timed out after ${kind.policy.timeoutSeconds}s`, code: "TIMEOUT" }
@@ -134,7 +137,7 @@ async function runTask(
           ? { message: "the attempt was interrupted (worker stopping or claim lost)", code: "ABORTED" }
           : errorOf(error);
     taskLog().debug({ err: error, final }, "task attempt failed");
-    return { kind: "failed", job, attempt, final, error: detail };
+    return { kind: "failed", job, attempt, startedAt, final, error: detail };
   } finally {
     clearTimeout(timer);
     job.signal.removeEventListener("abort", onInterrupt);
@@ -145,12 +148,14 @@ async function runTask(
 
 async function handleJobs(deps: WorkerDeps, kind: AnyTaskKind, progress: ProgressBuffer, cancellations: Cancellations, jobs: TaskJob[]): Promise<void> {
   const queue = queueName(kind.name);
-  const started = await markStarted(deps.pool, jobs);
+  const pickups = await readForRun(deps.pool, jobs);
   const outcomes = new OutcomeBuffer(deps.pool, deps.boss, queue, FLUSH_INTERVAL_MS);
   await Promise.all(
     jobs.map(async (job) => {
-      const run = started.get(job.id);
-      outcomes.add(run ? await runTask(deps, kind, job, run, progress, cancellations) : { kind: "skipped", job });
+      const pickup = pickups.get(job.id)!;
+      if ("run" in pickup) outcomes.add(await runTask(deps, kind, job, pickup.run, progress, cancellations, outcomes));
+      else if ("end" in pickup) outcomes.add({ kind: "ended", job, to: pickup.end });
+      else outcomes.add({ kind: "skipped", job });
     }),
   );
   await outcomes.close();

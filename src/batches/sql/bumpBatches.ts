@@ -56,9 +56,10 @@ export async function bumpBatches(client: PoolClient, deltas: CounterDelta[]): P
                   when b.expired + d.expired > 0 then 'EXPIRED'
                   else 'COMPLETED' end
            when d.status is not null then d.status
-           when b.status = 'QUEUED' and d.running > 0 then 'RUNNING'
+           when b.status = 'QUEUED' and d.running + d.retrying + d.succeeded + d.failed > 0 then 'RUNNING'
            else b.status end,
-         started_at = case when d.running > 0 then coalesce(b.started_at, now()) else b.started_at end,
+         started_at = case when d.running + d.retrying + d.succeeded + d.failed > 0 then coalesce(b.started_at, now())
+                           else b.started_at end,
          -- Reopened (retryFailedTasks): the retried tasks get a window as long as the first one.
          expires_at = case when d.status = 'RUNNING' then greatest(b.expires_at, now() + (b.expires_at - b.created_at)) else b.expires_at end,
          finished_at = case

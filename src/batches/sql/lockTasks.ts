@@ -1,6 +1,6 @@
 // lockTasks.ts: locks tasks (in id order, so concurrent flushes cannot deadlock) and reads their
 // state with their batch's.
-import type { PoolClient } from "../../db/pool.ts";
+import type { Pool, PoolClient } from "../../db/pool.ts";
 import type { BatchStatus, TaskStatus } from "../rows.ts";
 
 export interface LockedTask {
@@ -17,15 +17,22 @@ export interface LockedTask {
   batch_expired: boolean;
 }
 
+const SELECT_TASKS = `select t.id, t.batch_id, t.kind, t.status, t.attempts, t.job_id, t.custom_id, %INPUT%,
+       b.status as batch_status, coalesce(b.expires_at < now(), false) as batch_expired
+     from task t join batch b on b.id = t.batch_id
+     where t.id = any($1::uuid[])`;
+
 export async function lockTasks(client: PoolClient, ids: string[], withInput: boolean): Promise<LockedTask[]> {
   const { rows } = await client.query<LockedTask>(
-    `select t.id, t.batch_id, t.kind, t.status, t.attempts, t.job_id, t.custom_id,
-            ${withInput ? "t.input" : "null as input"},
-            b.status as batch_status, coalesce(b.expires_at < now(), false) as batch_expired
-     from task t join batch b on b.id = t.batch_id
-     where t.id = any($1::uuid[]) order by t.id for update of t`,
+    `${SELECT_TASKS.replace("%INPUT%", withInput ? "t.input" : "null as input")} order by t.id for update of t`,
     [ids],
   );
+  return rows;
+}
+
+/** The same, read without locks: what a worker reads before it runs tasks. */
+export async function readTasks(db: Pool, ids: string[]): Promise<LockedTask[]> {
+  const { rows } = await db.query<LockedTask>(SELECT_TASKS.replace("%INPUT%", "t.input"), [ids]);
   return rows;
 }
 

@@ -7,6 +7,7 @@ export interface TaskUpdate {
   status: TaskStatus;
   attempts: number;
   jobId: string | null;
+  startedAt: Date | null;
   /** JSON text, or null. */
   result: string | null;
   error: string | null;
@@ -28,12 +29,13 @@ export async function updateTasks(client: PoolClient, updates: TaskUpdate[]): Pr
        progress = case when u.status = 'SUCCEEDED' then 1
                        when u.status = 'RUNNING' then 0
                        when u.status = 'QUEUED' then null else t.progress end,
-       started_at = case when u.status = 'RUNNING' then now() else t.started_at end,
+       started_at = case when u.started_at is not null then u.started_at
+                         when u.status = 'RUNNING' then now() else t.started_at end,
        finished_at = case when u.status in ('SUCCEEDED', 'FAILED', 'CANCELED', 'EXPIRED') then now() else null end,
        updated_at = now(),
        batch_version = u.batch_version
-     from unnest($1::uuid[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::text[], $7::bigint[])
-       as u(id, status, attempts, job_id, result, error, batch_version)
+     from unnest($1::uuid[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::text[], $7::bigint[], $8::timestamptz[])
+       as u(id, status, attempts, job_id, result, error, batch_version, started_at)
      where t.id = u.id`,
     [
       updates.map((u) => u.id),
@@ -43,6 +45,7 @@ export async function updateTasks(client: PoolClient, updates: TaskUpdate[]): Pr
       updates.map((u) => u.result),
       updates.map((u) => u.error),
       updates.map((u) => u.batchVersion),
+      updates.map((u) => u.startedAt),
     ],
   );
 }
