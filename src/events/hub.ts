@@ -131,6 +131,11 @@ export class EventHub {
     return this.#watched.size;
   }
 
+  /** How many watchers this process has for one batch. */
+  watchers(batchId: string): number {
+    return this.#watched.get(batchId)?.listeners.size ?? 0;
+  }
+
   async #connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.#connectionString, application_name: "batchwire-listen", keepAlive: true });
     client.on("error", (error) => this.#lost(client, error));
