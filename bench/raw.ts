@@ -64,8 +64,15 @@ export function cpuDelta(before: CpuUse, after: CpuUse): CpuUse {
 }
 
 /** Inserts `count` jobs, then drains them with work() as batchwire's runner would, handlers doing nothing. */
-export async function rawDrain(raw: RawBoss, count: number, timeoutMs: number, sample?: CpuSampler): Promise<DrainTimes> {
+export async function rawDrain(
+  raw: RawBoss,
+  count: number,
+  timeoutMs: number,
+  sample?: CpuSampler,
+  afterInsert?: () => Promise<void>,
+): Promise<DrainTimes> {
   await raw.boss.insert(RAW_QUEUE, rawJobs(count));
+  await afterInsert?.();
   const cpuBefore = await sample?.();
   const { batchSize } = echo.policy;
   let handled = 0;

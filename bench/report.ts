@@ -69,7 +69,7 @@ unless the figure names another baseline. Ingest and throughput are medians of $
 
 Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB RAM, ${m.platform}; Node ${m.node};
 PostgreSQL ${m.postgres} (${m.database}, default settings plus track_commit_timestamp);
-1-minute load average ${m.loadAverageAtStart} when the run started.
+1-minute load average ${m.loadAverageAtStart} when the run started. Revision ${m.revision}.
 
 ${formatTable(report.rows)}
 
@@ -88,10 +88,16 @@ How the figures are taken (see bench/scenarios/):
 - fan-out: subscribers connect (from a child process) to a batch held idle by a gate; the
   server's JS heap plus external memory after a full GC, before and after, gives the cost per idle
   subscriber. The gate then opens and N tasks drain while every subscriber receives events,
-  against the same without subscribers.
+  against the same without subscribers. A drain still running after 90 s (30 s with --quick)
+  is rated by the tasks done by then ("capped").
 - CPU per 1,000 tasks: this process's CPU time (server and bench client) and the embedded
   PostgreSQL's (all its processes, from /proc) across the drain.
 - endurance: N-task batches one after another on one server and database; the last against the
   first.
+
+Variance: at N = 100,000 both drains depend on whether autovacuum has analyzed pg-boss's job table
+since the bulk insert. Until it has, pg-boss's fetch plans a bitmap scan and a sort of every
+queued job on each call (15-45 ms per fetch of 200) instead of an index scan (under 1 ms), so a
+drain runs at about a third of its speed. Every repetition is in bench/results/latest.json.
 `;
 }

@@ -9,6 +9,7 @@
 // BENCH_DATABASE_URL points it at a server of your own; by default it starts an embedded
 // PostgreSQL in a temporary folder. Every scenario gets a fresh database on that server.
 // Prints one table and writes the same as JSON to bench/results/latest.json.
+import { execFileSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
@@ -44,6 +45,16 @@ for (const name of only ?? []) {
 }
 const repeat = args.repeat ? Number(args.repeat) : quick ? 1 : 3;
 const tasks = quick ? FULL_TASKS / 10 : FULL_TASKS;
+
+/** The commit measured, marked when src/ or migrations/ differ from it. */
+function revision(): string {
+  try {
+    const git = (...args: string[]) => execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return `${git("rev-parse", "--short", "HEAD")}${git("status", "--porcelain", "--", "src", "migrations") ? " + uncommitted changes" : ""}`;
+  } catch {
+    return "unknown";
+  }
+}
 
 const startedAt = new Date();
 const t0 = performance.now();
@@ -100,6 +111,7 @@ const report: Report = {
     database: db.kind,
     platform: `${process.platform} ${process.arch}`,
     loadAverageAtStart: Math.round(loadAtStart * 100) / 100,
+    revision: revision(),
   },
   rows,
   details,
