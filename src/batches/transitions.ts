@@ -16,7 +16,7 @@ export const FINAL_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set(["SUCCEEDED"
 export interface Transition {
   taskId: string;
   to: TaskStatus;
-  /** The attempt this news comes from; ignored for RUNNING, which starts attempt `attempts + 1`. */
+  /** The attempt this news comes from; RUNNING starts at least attempt `attempts + 1`. */
   attempt?: number;
   /** The pg-boss job that ran (or runs) this attempt. */
   jobId?: string;
@@ -72,7 +72,7 @@ function resolve(task: LockedTask, transition: Transition): { to: TaskStatus; at
   }
   if (FINAL_TASK_STATUSES.has(task.status)) return undefined;
   // A worker reports a start it already made (it checked the batch before it ran the task).
-  if (transition.to === "RUNNING") return { to: "RUNNING", attempt: task.attempts + 1 };
+  if (transition.to === "RUNNING") return { to: "RUNNING", attempt: Math.max(task.attempts + 1, transition.attempt ?? 0) };
   const attempt = transition.attempt ?? task.attempts;
   if (!FINAL_TASK_STATUSES.has(transition.to) && attempt < task.attempts) return undefined; // stale news
   return { to: transition.to, attempt };

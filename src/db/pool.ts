@@ -15,9 +15,26 @@ export function createPool(connectionString: string, max: number, log: Logger): 
   return pool;
 }
 
+// A checked-out client whose connection drops between two queries emits "error"; with no
+// listener that would crash the process. The next query on it fails instead, and the caller
+// (withRetries) runs the transaction again on a fresh connection.
+const ignoreDroppedConnection = () => undefined;
+
+/** A client from the pool that cannot crash the process when its connection drops. */
+export async function checkout(pool: Pool): Promise<PoolClient & { done(): void }> {
+  const client = await pool.connect();
+  client.on("error", ignoreDroppedConnection);
+  return Object.assign(client, {
+    done: () => {
+      client.off("error", ignoreDroppedConnection);
+      client.release();
+    },
+  });
+}
+
 /** Runs `fn` in one transaction on one connection; rolls back on any error. */
 export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+  const client = await checkout(pool);
   try {
     await client.query("begin");
     const result = await fn(client);
@@ -27,7 +44,7 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
     await client.query("rollback").catch(() => undefined);
     throw error;
   } finally {
-    client.release();
+    client.done();
   }
 }
 

@@ -64,7 +64,9 @@ export async function readForRun(pool: Pool, jobs: TaskJob[]): Promise<Map<strin
     if (!task || FINAL_TASK_STATUSES.has(task.status)) pickups.set(job.id, { skip: true });
     else if (task.batch_status === "CANCELING" || task.batch_status === "CANCELED") pickups.set(job.id, { end: "CANCELED" });
     else if (task.batch_expired || task.batch_status === "EXPIRED") pickups.set(job.id, { end: "EXPIRED" });
-    else pickups.set(job.id, { run: { task, attempt: task.attempts + 1 } });
+    // pg-boss counts claims after a started one: an attempt cut short before anything was
+    // written (a crash) still counts. A redriven job starts again at 0; the task keeps counting.
+    else pickups.set(job.id, { run: { task, attempt: Math.max(task.attempts, job.retryCount) + 1 } });
   }
   return pickups;
 }
@@ -79,7 +81,7 @@ export async function flushOutcomes(pool: Pool, boss: PgBoss, queue: string, out
     const jobId = outcome.job.id;
     switch (outcome.kind) {
       case "running":
-        transitions.push({ taskId, to: "RUNNING", jobId, startedAt: outcome.startedAt });
+        transitions.push({ taskId, to: "RUNNING", attempt: outcome.attempt, jobId, startedAt: outcome.startedAt });
         break;
       case "succeeded":
         transitions.push({ taskId, to: "SUCCEEDED", attempt: outcome.attempt, jobId, startedAt: outcome.startedAt, result: outcome.result ?? null });

@@ -1,5 +1,5 @@
 // maintenance.ts (sql): the reads and deletes of the periodic maintenance sweep.
-import type { Pool, PoolClient } from "../../db/pool.ts";
+import { checkout, type Pool } from "../../db/pool.ts";
 
 /** Batches whose completion window has closed while tasks still wait to start. */
 export async function expiredBatchIds(pool: Pool, limit: number): Promise<string[]> {
@@ -42,7 +42,7 @@ export async function longRunningTasks(pool: Pool, cutoffs: Map<string, number>,
 
 /** Runs `fn` only if no other process holds the maintenance lock; returns whether it ran. */
 export async function withMaintenanceLock(pool: Pool, fn: () => Promise<void>): Promise<boolean> {
-  const client: PoolClient = await pool.connect();
+  const client = await checkout(pool);
   try {
     const { rows } = await client.query<{ locked: boolean }>(`select pg_try_advisory_lock(hashtext('batchwire.maintenance')) as locked`);
     if (!rows[0]?.locked) return false;
@@ -53,6 +53,6 @@ export async function withMaintenanceLock(pool: Pool, fn: () => Promise<void>): 
     }
     return true;
   } finally {
-    client.release();
+    client.done();
   }
 }
