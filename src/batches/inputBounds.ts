@@ -18,16 +18,17 @@ function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
 }
 
 /**
- * Why `value` is out of bounds, as the end of a sentence naming the setting ("is 2048 bytes of
- * JSON; MAX_TASK_INPUT_BYTES allows 1024"), or undefined when it is within them.
+ * `value` as the JSON text to store, or why it is out of bounds, as the end of a sentence naming
+ * the setting ("is 2048 bytes of JSON; MAX_TASK_INPUT_BYTES allows 1024"). Serialised once here,
+ * the text is what the insert sends.
  */
-export function jsonBoundsProblem(value: unknown, maxBytes: number, setting: string): string | undefined {
-  if (nestsDeeperThan(value, MAX_JSON_DEPTH)) return `nests deeper than ${MAX_JSON_DEPTH} levels`;
-  const json = JSON.stringify(value) ?? "";
+export function boundedJson(value: unknown, maxBytes: number, setting: string): { json: string } | { problem: string } {
+  if (nestsDeeperThan(value, MAX_JSON_DEPTH)) return { problem: `nests deeper than ${MAX_JSON_DEPTH} levels` };
+  const json = JSON.stringify(value) ?? "null";
   const bytes = Buffer.byteLength(json);
-  if (bytes > maxBytes) return `is ${bytes} bytes of JSON; ${setting} allows ${maxBytes}`;
-  if (ESCAPED_NUL.test(json)) return "contains a NUL character (\\u0000), which PostgreSQL's jsonb cannot store";
-  return undefined;
+  if (bytes > maxBytes) return { problem: `is ${bytes} bytes of JSON; ${setting} allows ${maxBytes}` };
+  if (ESCAPED_NUL.test(json)) return { problem: "contains a NUL character (\\u0000), which PostgreSQL's jsonb cannot store" };
+  return { json };
 }
 
 // JSON.stringify writes U+0000 as \u0000; an escaped backslash before "u0000" is plain text.

@@ -8,7 +8,7 @@ import { jobFor, jobPriority, queueName, type TaskJobData } from "../worker/queu
 import type { JobInsert } from "pg-boss";
 import type { BatchRow } from "./rows.ts";
 import { getBatchByIdempotencyKey } from "./sql/getBatch.ts";
-import { jsonBoundsProblem } from "./inputBounds.ts";
+import { boundedJson } from "./inputBounds.ts";
 import { insertBatch } from "./sql/insertBatch.ts";
 import { insertTasks, type NewTask } from "./sql/insertTasks.ts";
 
@@ -59,8 +59,8 @@ function validate(deps: SubmitDeps, input: SubmitBatchInput): NewTask[] {
   if (input.priority != null && Math.abs(input.priority) > PRIORITY_RANGE) {
     throw clientError(ErrorCode.BAD_USER_INPUT, `priority must be between -${PRIORITY_RANGE} and ${PRIORITY_RANGE}`);
   }
-  const metadataOutOfBounds = input.metadata == null ? undefined : jsonBoundsProblem(input.metadata, deps.maxMetadataBytes, "MAX_METADATA_BYTES");
-  if (metadataOutOfBounds) throw clientError(ErrorCode.BAD_USER_INPUT, `metadata ${metadataOutOfBounds}`);
+  const metadata = input.metadata == null ? undefined : boundedJson(input.metadata, deps.maxMetadataBytes, "MAX_METADATA_BYTES");
+  if (metadata && "problem" in metadata) throw clientError(ErrorCode.BAD_USER_INPUT, `metadata ${metadata.problem}`);
   if (input.completionWindowSeconds != null && (input.completionWindowSeconds < 1 || input.completionWindowSeconds > MAX_COMPLETION_WINDOW_SECONDS)) {
     throw clientError(ErrorCode.BAD_USER_INPUT, `completionWindowSeconds must be between 1 and ${MAX_COMPLETION_WINDOW_SECONDS}`);
   }
@@ -88,35 +88,35 @@ function validate(deps: SubmitDeps, input: SubmitBatchInput): NewTask[] {
     }
     const kind = deps.kinds.get(task.kind);
     if (!kind) return report(index, `unknown task kind "${task.kind}"`);
-    const outOfBounds = jsonBoundsProblem(task.input, deps.maxTaskInputBytes, "MAX_TASK_INPUT_BYTES");
-    if (outOfBounds) return report(index, `input ${outOfBounds}`);
+    const bounded = boundedJson(task.input, deps.maxTaskInputBytes, "MAX_TASK_INPUT_BYTES");
+    if ("problem" in bounded) return report(index, `input ${bounded.problem}`);
     const parsed = kind.input.safeParse(task.input);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((issue) => `${issue.path.length ? `${issue.path.join(".")}: ` : ""}${issue.message}`);
       return report(index, `invalid input for kind "${task.kind}": ${issues.join("; ")}`);
     }
     // The input is stored as given; the worker parses it again (applying defaults) when it runs.
-    valid.push({ id: randomUUID(), index, customId, kind: task.kind, input: task.input });
+    valid.push({ id: randomUUID(), index, customId, kind: task.kind, inputJson: bounded.json });
   });
   if (errorCount > 0) throw invalidTasks(errors, errorCount);
   return valid;
 }
 
-/** A stable fingerprint of what was asked, so a replayed idempotency key can be told from a reused one. */
-function requestHash(input: SubmitBatchInput): string {
-  const canonical = JSON.stringify({
-    tasks: input.tasks.map((t) => [t.kind, t.input, t.customId ?? null]),
-    priority: input.priority ?? 0,
-    metadata: input.metadata ?? null,
-    completionWindowSeconds: input.completionWindowSeconds ?? null,
-    retentionSeconds: input.retentionSeconds ?? null,
-  });
-  return createHash("sha256").update(canonical).digest("hex");
+/**
+ * A stable fingerprint of what was asked, so a replayed idempotency key can be told from a reused
+ * one. Built from the inputs' JSON that validation already serialised.
+ */
+function requestHash(input: SubmitBatchInput, tasks: NewTask[]): string {
+  const hash = createHash("sha256").update(
+    JSON.stringify([input.priority ?? 0, input.metadata ?? null, input.completionWindowSeconds ?? null, input.retentionSeconds ?? null]),
+  );
+  for (const task of tasks) hash.update(`\n${JSON.stringify([task.kind, task.customId])}${task.inputJson}`);
+  return hash.digest("hex");
 }
 
 export async function submitBatch(deps: SubmitDeps, owner: string, input: SubmitBatchInput): Promise<BatchRow> {
   const tasks = validate(deps, input);
-  const hash = requestHash(input);
+  const hash = requestHash(input, tasks);
   const idempotencyKey = input.idempotencyKey ?? null;
   const priority = input.priority ?? 0;
 

@@ -6,7 +6,8 @@ export interface NewTask {
   index: number;
   customId: string | null;
   kind: string;
-  input: unknown;
+  /** The input as the client gave it, serialised. */
+  inputJson: string;
 }
 
 export async function insertTasks(client: PoolClient, batchId: string, tasks: NewTask[]): Promise<void> {
@@ -20,7 +21,7 @@ export async function insertTasks(client: PoolClient, batchId: string, tasks: Ne
       tasks.map((t) => t.index),
       tasks.map((t) => t.customId),
       tasks.map((t) => t.kind),
-      tasks.map((t) => JSON.stringify(t.input)),
+      tasks.map((t) => t.inputJson),
     ],
   );
 }
