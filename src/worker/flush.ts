@@ -25,7 +25,7 @@ export type Outcome =
 const RETRYABLE_SQLSTATES = new Set(["40P01", "40001", "57P01", "57P02", "57P03", "08000", "08003", "08006"]);
 const RETRYABLE_MESSAGES = /Connection terminated|ECONNRESET|ECONNREFUSED|connection timeout/i;
 
-export function isRetryableDbError(error: unknown): boolean {
+function isRetryableDbError(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
   return (e.code !== undefined && RETRYABLE_SQLSTATES.has(e.code)) || RETRYABLE_MESSAGES.test(e.message ?? "");
 }
