@@ -27,7 +27,6 @@ export interface YogaOptions {
 
 export type BatchwireYoga = YogaServerInstance<Record<string, unknown>, Context>;
 
-
 export function createBatchwireYoga(options: YogaOptions): BatchwireYoga {
   const { services, log } = options;
   const apiKeys = useApiKeyAuth(options.auth);
