@@ -1,8 +1,7 @@
 // streamGuard.ts: subscriptions over HTTP (SSE) are long-lived like sockets: each counts against
 // its key's connection cap and ends when the key is revoked. WebSocket operations are guarded by
 // their socket instead (ws.ts).
-import { isAsyncIterable, type Plugin } from "@envelop/core";
-import { Repeater } from "graphql-yoga";
+import { isAsyncIterable, Repeater, type Plugin } from "graphql-yoga";
 import type { ExecutionResult } from "graphql";
 import type { SessionRegistry, Session } from "../auth/sessions.ts";
 import { tooManySubscriptions, unauthenticated } from "../errors.ts";
