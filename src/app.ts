@@ -8,6 +8,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from "./db/embedded.ts";
 import { migrate } from "./db/migrate.ts";
 import { createPool, type Pool } from "./db/pool.ts";
 import { EventHub } from "./events/hub.ts";
+import { ProgressFeeds } from "./events/progressStream.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createHttpServer, listen } from "./server/http.ts";
 import { attachWebSocket, type WebSocketHandle } from "./server/ws.ts";
@@ -117,12 +118,16 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
             introspection: config.introspection ?? !config.production,
             hideSuggestions: config.production,
           },
-          services: { pool, boss, kinds: registry, events: hub, maxTasksPerBatch: config.maxTasksPerBatch,
+          services: {
+            pool,
+            boss,
+            kinds: registry,
+            progress: new ProgressFeeds(hub, { minIntervalMs: config.eventIntervalMs }),
+            maxTasksPerBatch: config.maxTasksPerBatch,
             maxTaskInputBytes: config.maxTaskInputBytes,
             maxMetadataBytes: config.maxMetadataBytes,
             completionWindowSeconds: config.completionWindowSeconds,
             retentionSeconds: config.retentionSeconds,
-            eventIntervalMs: config.eventIntervalMs,
           },
           log,
         })

@@ -67,6 +67,35 @@ describe("jobProgress", () => {
     }
   });
 
+  it("runs each subscriber's own selection and variables when several watch one batch", async () => {
+    const batch = await submitOk(server.url, { tasks: sleepTasks(6, 200) });
+    const other = await submitOk(server.url, { tasks: sleepTasks(2, 100) });
+    const client = wsClient(server.wsUrl);
+    type Result = { data?: { jobProgress: Record<string, unknown> }; errors?: { extensions?: { code?: string } }[] };
+    const collect = (query: string, variables: Record<string, unknown>) => {
+      const results: Result[] = [];
+      const done = new Promise<void>((resolve, reject) => {
+        client.subscribe({ query, variables }, { next: (result) => void results.push(result as Result), error: reject, complete: resolve });
+      });
+      return { results, done };
+    };
+    try {
+      const full = watch(client, batch.id);
+      const slim = collect(`subscription Slim($id: ID!) { jobProgress(batchId: $id) { batch { id status } } }`, { id: batch.id });
+      const elsewhere = collect(`subscription Slim($id: ID!) { jobProgress(batchId: $id) { batch { id status } } }`, { id: other.id });
+      const missing = collect(`subscription Slim($id: ID!) { jobProgress(batchId: $id) { batch { id } } }`, {});
+      await Promise.all([full.completed, slim.done, elsewhere.done, missing.done]);
+      expect(full.events.at(-1)!.batch.counts.succeeded).toBe(6);
+      expect(slim.results.at(-1)).toEqual({ data: { jobProgress: { batch: { id: batch.id, status: "COMPLETED" } } } });
+      expect(slim.results.every((r) => Object.keys(r.data!.jobProgress).join() === "batch")).toBe(true);
+      expect(elsewhere.results.at(-1)).toEqual({ data: { jobProgress: { batch: { id: other.id, status: "COMPLETED" } } } });
+      expect(missing.results).toHaveLength(1);
+      expect(missing.results[0]!.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it("answers an unknown batch id with NOT_FOUND", async () => {
     const client = wsClient(server.wsUrl);
     try {
@@ -84,21 +113,31 @@ describe("jobProgress", () => {
     }
   });
 
-  it("gives a subscriber that joins mid-batch the current state first", async () => {
+  it("gives a subscriber that joins mid-batch the current state first, then every task that finishes after it", async () => {
     const batch = await submitOk(server.url, { tasks: sleepTasks(16, 250) });
-    const midway = await waitFor(async () => {
-      const now = (await getBatch(server.url, batch.id))!;
-      return now.counts.succeeded >= 4 && now.status === "RUNNING" ? now : undefined;
-    });
     const client = wsClient(server.wsUrl);
     try {
-      const watcher = watch(client, batch.id);
-      const first = await watcher.firstEvent;
+      // One subscriber from the start, one that joins midway: both share the batch's events.
+      const early = watch(client, batch.id);
+      await early.firstEvent;
+      const midway = await waitFor(async () => {
+        const now = (await getBatch(server.url, batch.id))!;
+        return now.counts.succeeded >= 4 && now.status === "RUNNING" ? now : undefined;
+      });
+      const late = watch(client, batch.id);
+      const first = await late.firstEvent;
       expect(first.batch.version).toBeGreaterThanOrEqual(midway.version);
       expect(first.batch.counts.succeeded).toBeGreaterThanOrEqual(midway.counts.succeeded);
-      await watcher.completed;
-      expect(watcher.events.at(-1)!.batch.status).toBe("COMPLETED");
-      expectMonotonic(watcher.events);
+      await Promise.all([early.completed, late.completed]);
+      for (const watcher of [early, late]) {
+        expect(watcher.events.at(-1)!.batch.status).toBe("COMPLETED");
+        expectMonotonic(watcher.events);
+        // A client keeping a table of tasks from changedTasks ends with every task that finished
+        // after its first event, and no other.
+        expect(watcher.events.some((e) => e.changedTasksTruncated)).toBe(false);
+        const succeeded = new Set(watcher.events.flatMap((e) => e.changedTasks.filter((t) => t.status === "SUCCEEDED").map((t) => t.index)));
+        expect(succeeded.size).toBe(16 - watcher.events[0]!.batch.counts.succeeded);
+      }
     } finally {
       await client.dispose();
     }

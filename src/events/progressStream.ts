@@ -1,8 +1,15 @@
-// progressStream.ts: one subscriber's stream of batch snapshots: the current one first, newer ones
-// at most every `minIntervalMs`, the final one always, then the end.
+// progressStream.ts: jobProgress streams, one per subscriber, fed by one BatchFeed per watched
+// batch in this process. Each subscriber gets the current snapshot first, newer ones at most once
+// per throttle slot, the final one always, then the end.
+//
+// The subscribers of one batch share everything they can: one hub watcher, one log of the
+// batch's updates, one timer, and one event object for every subscriber that last saw the same
+// version. The throttle runs on a clock-aligned grid (slots of the interval), so subscribers that
+// joined at different moments fall into step and share their events; the GraphQL execution of a
+// shared event is then shared too (src/server/sharedExecution.ts).
 import { Repeater } from "graphql-yoga";
 import { FINAL_BATCH_STATUSES, type BatchRow, type TaskRow } from "../batches/rows.ts";
-import type { EventHub } from "./hub.ts";
+import type { BatchUpdate, EventHub } from "./hub.ts";
 
 export interface ProgressEvent {
   batch: BatchRow;
@@ -11,75 +18,193 @@ export interface ProgressEvent {
   changedTasksTruncated: boolean;
 }
 
-export interface ProgressStreamOptions {
+export interface ProgressFeedOptions {
   /** Least time between two events to one subscriber, in ms (100 = at most 10 a second). */
   minIntervalMs: number;
 }
 
-// Each event is executed and sent once per subscriber. Past a few hundred subscribers of one
-// batch in one process, each one's interval grows by this much per subscriber, which caps the
-// events this process sends for one batch near 1,000 a second whatever the audience.
+// Each send still costs a serialisation and a socket write per subscriber. Past a few hundred
+// subscribers of one batch in one process, the interval grows by this much per subscriber,
+// which caps the messages this process sends for one batch near 1,000 a second.
 const INTERVAL_PER_SUBSCRIBER_MS = 1;
 
-/** `snapshot` is the batch as read just now; it becomes the first event. */
-export function progressStream(hub: EventHub, snapshot: BatchRow, options: ProgressStreamOptions): AsyncIterableIterator<ProgressEvent> {
-  return new Repeater<ProgressEvent>(async (push, stop) => {
-    let latest = snapshot;
-    let sentVersion = -1;
-    let sentAt = 0;
-    let changed = new Map<string, TaskRow>();
-    let truncated = false;
-    let timer: NodeJS.Timeout | undefined;
-    let sending = false;
-    let done = false;
+interface Subscriber {
+  /** The batch version of the last event pushed. */
+  sentVersion: number;
+  /** When the last event was pushed, in ms since the epoch. */
+  sentAt: number;
+  /** A push the consumer has not taken yet: no other is made meanwhile. */
+  sending: boolean;
+  done: boolean;
+  push(event: ProgressEvent): Promise<unknown>;
+  stop(): void;
+}
 
-    const send = async () => {
-      timer = undefined;
-      if (done || sending || latest.version <= sentVersion) return;
-      sending = true;
-      const event: ProgressEvent = {
-        batch: latest,
-        changedTasks: [...changed.values()].sort((a, b) => a.index - b.index),
-        changedTasksTruncated: truncated,
-      };
-      changed = new Map();
-      truncated = false;
-      sentVersion = latest.version;
-      sentAt = Date.now();
-      try {
-        await push(event);
-      } finally {
-        sending = false;
-      }
-      if (FINAL_BATCH_STATUSES.includes(event.batch.status)) {
-        done = true;
-        stop();
-      } else schedule();
-    };
+const isFinal = (batch: BatchRow) => FINAL_BATCH_STATUSES.includes(batch.status);
 
-    const schedule = () => {
-      if (done || timer || sending || latest.version <= sentVersion) return;
-      const interval = Math.max(options.minIntervalMs, hub.watchers(snapshot.id) * INTERVAL_PER_SUBSCRIBER_MS);
-      timer = setTimeout(() => void send(), Math.max(0, sentAt + interval - Date.now()));
-    };
+/** One watched batch: its latest snapshot, the updates some subscriber has not seen, the subscribers. */
+class BatchFeed {
+  readonly #hub: EventHub;
+  readonly #minIntervalMs: number;
+  readonly #subscribers = new Set<Subscriber>();
+  /** The newest snapshot the hub has given (or the first subscriber read). */
+  #latest: BatchRow;
+  /** Updates newer than the oldest version any subscriber was sent, oldest first. */
+  #log: BatchUpdate[] = [];
+  /** Events built for #latest, by the version they start from. */
+  #events = new Map<number, ProgressEvent>();
+  #timer: NodeJS.Timeout | undefined;
+  readonly #unwatch: () => void;
 
-    const unwatch = hub.watch(snapshot.id, snapshot.version, (update) => {
-      if (update.batch.version <= latest.version) return;
-      latest = update.batch;
-      for (const task of update.tasks) {
-        if (changed.size >= hub.taskLimit && !changed.has(task.id)) truncated = true;
-        else changed.set(task.id, task);
-      }
-      if (update.tasksTruncated) truncated = true;
-      schedule();
+  constructor(hub: EventHub, snapshot: BatchRow, minIntervalMs: number) {
+    this.#hub = hub;
+    this.#minIntervalMs = minIntervalMs;
+    this.#latest = snapshot;
+    this.#unwatch = hub.watch(snapshot.id, snapshot.version, (update) => this.#onUpdate(update));
+  }
+
+  get empty(): boolean {
+    return this.#subscribers.size === 0;
+  }
+
+  /** Adds a subscriber whose first event is `snapshot`, or the feed's own if that is newer. */
+  join(snapshot: BatchRow, push: Subscriber["push"], stop: Subscriber["stop"]): Subscriber {
+    // The log may not reach back to an older snapshot; the feed's newer one needs no log.
+    const first = this.#latest.version > snapshot.version ? this.#latest : snapshot;
+    const subscriber: Subscriber = { sentVersion: -1, sentAt: 0, sending: false, done: false, push, stop };
+    this.#subscribers.add(subscriber);
+    this.#send(subscriber, { batch: first, changedTasks: [], changedTasksTruncated: false }, Date.now());
+    // A change that committed between the caller's read and the watch is picked up by this read.
+    this.#hub.poke(snapshot.id);
+    return subscriber;
+  }
+
+  leave(subscriber: Subscriber): void {
+    subscriber.done = true;
+    this.#subscribers.delete(subscriber);
+    if (this.#subscribers.size > 0) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#unwatch();
+  }
+
+  #onUpdate(update: BatchUpdate): void {
+    if (update.batch.version <= this.#latest.version) return;
+    this.#log.push(update);
+    this.#latest = update.batch;
+    this.#events.clear();
+    this.#schedule();
+  }
+
+  #interval(): number {
+    return Math.max(this.#minIntervalMs, this.#subscribers.size * INTERVAL_PER_SUBSCRIBER_MS);
+  }
+
+  /** The first moment `subscriber` may be sent another event: the start of the next slot. */
+  #dueAt(subscriber: Subscriber, interval: number): number {
+    return (Math.floor(subscriber.sentAt / interval) + 1) * interval;
+  }
+
+  #waiting(subscriber: Subscriber): boolean {
+    return !subscriber.done && !subscriber.sending && subscriber.sentVersion < this.#latest.version;
+  }
+
+  #schedule(): void {
+    if (this.#timer) return;
+    const interval = this.#interval();
+    let due = Infinity;
+    for (const subscriber of this.#subscribers) {
+      if (this.#waiting(subscriber)) due = Math.min(due, this.#dueAt(subscriber, interval));
+    }
+    if (due === Infinity) return;
+    this.#timer = setTimeout(() => this.#tick(), Math.max(0, due - Date.now()));
+  }
+
+  #tick(): void {
+    this.#timer = undefined;
+    const now = Date.now();
+    const interval = this.#interval();
+    for (const subscriber of this.#subscribers) {
+      if (this.#waiting(subscriber) && this.#dueAt(subscriber, interval) <= now) this.#send(subscriber, this.#eventSince(subscriber.sentVersion), now);
+    }
+    this.#trimLog();
+    this.#schedule();
+  }
+
+  #send(subscriber: Subscriber, event: ProgressEvent, now: number): void {
+    subscriber.sentVersion = event.batch.version;
+    subscriber.sentAt = now;
+    subscriber.sending = true;
+    void subscriber.push(event).then(() => {
+      subscriber.sending = false;
+      if (subscriber.done) return;
+      if (isFinal(event.batch)) {
+        subscriber.done = true;
+        subscriber.stop();
+      } else this.#schedule();
     });
-    // A change that committed between our read and the watch is picked up by this read.
-    hub.poke(snapshot.id);
-    schedule();
+  }
 
-    await stop;
-    done = true;
-    clearTimeout(timer);
-    unwatch();
-  });
+  /** The event for a subscriber last sent version `since`: built once for all who share it. */
+  #eventSince(since: number): ProgressEvent {
+    let event = this.#events.get(since);
+    if (event) return event;
+    const limit = this.#hub.taskLimit;
+    const changed = new Map<string, TaskRow>();
+    let truncated = false;
+    // Newest first, so each task is taken in its latest state.
+    for (let i = this.#log.length - 1; i >= 0; i--) {
+      const update = this.#log[i]!;
+      if (update.batch.version <= since) break;
+      if (update.tasksTruncated) truncated = true;
+      for (const task of update.tasks) {
+        if (task.batch_version <= since || changed.has(task.id)) continue;
+        if (changed.size < limit) changed.set(task.id, task);
+        else truncated = true;
+      }
+    }
+    event = {
+      batch: this.#latest,
+      changedTasks: [...changed.values()].sort((a, b) => a.index - b.index),
+      changedTasksTruncated: truncated,
+    };
+    this.#events.set(since, event);
+    return event;
+  }
+
+  /** Drops the updates every subscriber has been sent. */
+  #trimLog(): void {
+    let oldest = Infinity;
+    for (const subscriber of this.#subscribers) oldest = Math.min(oldest, subscriber.sentVersion);
+    let keepFrom = 0;
+    while (keepFrom < this.#log.length && this.#log[keepFrom]!.batch.version <= oldest) keepFrom++;
+    if (keepFrom > 0) this.#log = this.#log.slice(keepFrom);
+  }
+}
+
+/** The jobProgress streams of one process. */
+export class ProgressFeeds {
+  readonly #hub: EventHub;
+  readonly #options: ProgressFeedOptions;
+  readonly #feeds = new Map<string, BatchFeed>();
+
+  constructor(hub: EventHub, options: ProgressFeedOptions) {
+    this.#hub = hub;
+    this.#options = options;
+  }
+
+  /** One subscriber's stream; `snapshot` is the batch as read just now. */
+  stream(snapshot: BatchRow): AsyncIterableIterator<ProgressEvent> {
+    return new Repeater<ProgressEvent>(async (push, stop) => {
+      let feed = this.#feeds.get(snapshot.id);
+      if (!feed) {
+        feed = new BatchFeed(this.#hub, snapshot, this.#options.minIntervalMs);
+        this.#feeds.set(snapshot.id, feed);
+      }
+      const subscriber = feed.join(snapshot, push, stop);
+      await stop;
+      feed.leave(subscriber);
+      if (feed.empty && this.#feeds.get(snapshot.id) === feed) this.#feeds.delete(snapshot.id);
+    });
+  }
 }

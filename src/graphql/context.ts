@@ -2,7 +2,7 @@
 import type { PgBoss } from "pg-boss";
 import type { Pool } from "../db/pool.ts";
 import type { KindRegistry } from "../worker/registry.ts";
-import type { EventHub } from "../events/hub.ts";
+import type { ProgressFeeds } from "../events/progressStream.ts";
 import type { Principal } from "../auth/authenticator.ts";
 
 /** The long-lived services resolvers use; one per process. */
@@ -10,15 +10,14 @@ export interface Services {
   pool: Pool;
   boss: PgBoss;
   kinds: KindRegistry;
-  events: EventHub;
+  /** jobProgress streams, fed by the process's event hub. */
+  progress: ProgressFeeds;
   maxTasksPerBatch: number;
   /** Largest JSON of one task's input, and of one batch's metadata, in bytes. */
   maxTaskInputBytes: number;
   maxMetadataBytes: number;
   completionWindowSeconds: number;
   retentionSeconds: number;
-  /** Least time between two jobProgress events to one subscriber, in ms. */
-  eventIntervalMs: number;
 }
 
 export interface Context {

@@ -10,6 +10,7 @@ import { schema } from "../graphql/schema.ts";
 import { useApiKeyAuth } from "./authPlugin.ts";
 import { limitPlugins, type OperationLimits } from "./limits.ts";
 import { corsOptions } from "./origins.ts";
+import { useSharedEventExecution } from "./sharedExecution.ts";
 import { useStreamGuard } from "./streamGuard.ts";
 import { GRAPHIQL_EXAMPLE } from "./graphiqlExample.ts";
 
@@ -50,6 +51,7 @@ export function createBatchwireYoga(options: YogaOptions): BatchwireYoga {
       apiKeys.plugin,
       ...limitPlugins(options.limits, log),
       useStreamGuard(options.sessions, options.maxConnectionsPerKey),
+      useSharedEventExecution(),
     ],
     graphiql: !options.graphiql
       ? false

@@ -1,7 +1,7 @@
 // jobProgress.ts: the jobProgress subscription and its event type.
 import { getBatch } from "../../batches/sql/getBatch.ts";
 import { notFound } from "../../errors.ts";
-import { progressStream, type ProgressEvent } from "../../events/progressStream.ts";
+import type { ProgressEvent } from "../../events/progressStream.ts";
 import { builder } from "../builder.ts";
 import { BatchRef } from "./batch.ts";
 import { TaskRef } from "./task.ts";
@@ -29,7 +29,7 @@ builder.subscriptionField("jobProgress", (t) =>
     subscribe: async (_, { batchId }, { services, tenant }) => {
       const snapshot = await getBatch(services.pool, tenant, String(batchId));
       if (!snapshot) throw notFound("batch", String(batchId));
-      return progressStream(services.events, snapshot, { minIntervalMs: services.eventIntervalMs });
+      return services.progress.stream(snapshot);
     },
     resolve: (event) => event,
   }),
