@@ -2,10 +2,7 @@
 // batch of N no-op tasks on an embedded PostgreSQL with pg_stat_statements loaded, prints each
 // one's statements by total time, then EXPLAIN ANALYZE of batchwire's per-fetch statements.
 //
-//   node bench/profile.ts [--tasks=20000] [--analyze] [--cpuprofile=file.cpuprofile]
-//
-// --analyze runs ANALYZE on pg-boss's job table right after the jobs are inserted (both sides):
-// with the statistics of an empty table, pg-boss's fetch sorts every queued job on each call.
+//   node bench/profile.ts [--tasks=20000] [--cpuprofile=file.cpuprofile]
 //
 // With --cpuprofile it only summarises a profile written by `node --cpu-prof` (self time by
 // function and by package), and starts no database.
@@ -19,7 +16,7 @@ import { rawDrain, startRawBoss } from "./raw.ts";
 import { runBatchAsync } from "./scenarios/batchRun.ts";
 
 const { values: args } = parseArgs({
-  options: { tasks: { type: "string", default: "20000" }, analyze: { type: "boolean", default: false }, cpuprofile: { type: "string" } },
+  options: { tasks: { type: "string", default: "20000" }, cpuprofile: { type: "string" } },
 });
 
 interface ProfileNode {
@@ -88,17 +85,14 @@ async function explain(client: pg.Client, label: string, text: string, values: u
   }
 }
 
-async function profileDatabase(tasks: number, analyze: boolean): Promise<void> {
+async function profileDatabase(tasks: number): Promise<void> {
   const db = await startDatabaseServer(createLogger("warn"), { trackCommitTimestamp: false, statStatements: true });
   try {
     const rawUrl = await db.freshDatabase("profile_raw");
     await query(rawUrl, "create extension if not exists pg_stat_statements");
     const raw = await startRawBoss(rawUrl);
     await query(rawUrl, "select pg_stat_statements_reset()");
-    const analyzeJobs = (url: string) => async () => {
-      if (analyze) await query(url, "analyze pgboss.job_common");
-    };
-    const drained = await rawDrain(raw, tasks, 600_000, undefined, analyzeJobs(rawUrl));
+    const drained = await rawDrain(raw, tasks, 600_000);
     printStatements(`raw pg-boss drain of ${tasks} jobs: ${((tasks / drained.drainMs) * 1000).toFixed(0)} jobs/s`, await topStatements(rawUrl));
     await raw.stop();
 
@@ -107,7 +101,6 @@ async function profileDatabase(tasks: number, analyze: boolean): Promise<void> {
     const server = await startBatchwire(url);
     await query(url, "select pg_stat_statements_reset()");
     const running = await runBatchAsync(server.url, "echo", tasks);
-    await analyzeJobs(url)();
     const batch = await running.finished;
     const run = { drainMs: Date.parse(batch.finishedAt!) - Date.parse(batch.startedAt!) };
     printStatements(`batchwire batch of ${tasks} echo tasks: ${((tasks / run.drainMs) * 1000).toFixed(0)} tasks/s`, await topStatements(url));
@@ -154,4 +147,4 @@ async function profileDatabase(tasks: number, analyze: boolean): Promise<void> {
 }
 
 if (args.cpuprofile) await summariseCpuProfile(args.cpuprofile);
-else await profileDatabase(Number(args.tasks), args.analyze ?? false);
+else await profileDatabase(Number(args.tasks));

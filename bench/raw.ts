@@ -6,7 +6,8 @@ import { PgBoss, type JobInsert } from "pg-boss";
 import { echo } from "../src/worker/kinds/builtins.ts";
 import { ensureQueues, jobFor, queueName, type TaskJobData } from "../src/worker/queues.ts";
 import { nowMs } from "./clients.ts";
-import { scalar } from "./database.ts";
+import { ANALYZE_AFTER_JOBS, ANALYZE_JOBS } from "../src/db/statistics.ts";
+import { query, scalar } from "./database.ts";
 
 export const RAW_QUEUE = queueName(echo.name);
 
@@ -63,16 +64,14 @@ export function cpuDelta(before: CpuUse, after: CpuUse): CpuUse {
   };
 }
 
-/** Inserts `count` jobs, then drains them with work() as batchwire's runner would, handlers doing nothing. */
-export async function rawDrain(
-  raw: RawBoss,
-  count: number,
-  timeoutMs: number,
-  sample?: CpuSampler,
-  afterInsert?: () => Promise<void>,
-): Promise<DrainTimes> {
+/**
+ * Inserts `count` jobs, then drains them with work() as batchwire's runner would, handlers doing
+ * nothing. After a large insert it analyzes the job table as batchwire does after a large submit
+ * (src/db/statistics.ts), so both drain with the same query plans.
+ */
+export async function rawDrain(raw: RawBoss, count: number, timeoutMs: number, sample?: CpuSampler): Promise<DrainTimes> {
   await raw.boss.insert(RAW_QUEUE, rawJobs(count));
-  await afterInsert?.();
+  if (count >= ANALYZE_AFTER_JOBS) await query(raw.url, ANALYZE_JOBS);
   const cpuBefore = await sample?.();
   const { batchSize } = echo.policy;
   let handled = 0;

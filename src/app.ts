@@ -7,6 +7,7 @@ import { loadConfig, type Config } from "./config.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "./db/embedded.ts";
 import { migrate } from "./db/migrate.ts";
 import { createPool, type Pool } from "./db/pool.ts";
+import { JobStatistics } from "./db/statistics.ts";
 import { EventHub } from "./events/hub.ts";
 import { ProgressFeeds } from "./events/progressStream.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -57,6 +58,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
   let workers: RunningWorkers | undefined;
   let maintenance: Maintenance | undefined;
   let registry: KindRegistry | undefined;
+  let statistics: JobStatistics | undefined;
   let databaseUrl = "";
   let port = 0;
   let ready = false;
@@ -90,6 +92,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
     // API processes fan batch changes out to subscribers; workers hear cancellations through it.
     hub = new EventHub(pool, databaseUrl, log);
     await hub.start();
+    statistics = new JobStatistics(pool, log);
     const auth = new Authenticator(pool, { production: config.production });
     if (serveApi) {
       sessions = new SessionRegistry(auth, { maxPerKey: config.maxConnectionsPerKey, recheckMs: config.authRecheckMs, log });
@@ -122,6 +125,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
             pool,
             boss,
             kinds: registry,
+            statistics,
             progress: new ProgressFeeds(hub, { minIntervalMs: config.eventIntervalMs }),
             maxTasksPerBatch: config.maxTasksPerBatch,
             maxTaskInputBytes: config.maxTaskInputBytes,
@@ -184,6 +188,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
     await maintenance?.stop();
     await workers?.stop();
     await hub?.stop();
+    await statistics?.stop();
     server?.closeAllConnections();
     await closing;
     await pool?.end();

@@ -2,6 +2,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { PgBoss } from "pg-boss";
 import { bossDb, withTransaction, type Pool } from "../db/pool.ts";
+import type { JobStatistics } from "../db/statistics.ts";
 import { clientError, ErrorCode, invalidTasks, MAX_TASK_ERRORS, type TaskErrorDetail } from "../errors.ts";
 import type { KindRegistry } from "../worker/registry.ts";
 import { jobFor, jobPriority, queueName, type TaskJobData } from "../worker/queues.ts";
@@ -36,6 +37,8 @@ export interface SubmitDeps {
   maxMetadataBytes: number;
   completionWindowSeconds: number;
   retentionSeconds: number;
+  /** Told how many jobs each submit inserted. */
+  statistics: JobStatistics;
 }
 
 const MAX_CUSTOM_ID_LENGTH = 255;
@@ -120,7 +123,8 @@ export async function submitBatch(deps: SubmitDeps, owner: string, input: Submit
   const idempotencyKey = input.idempotencyKey ?? null;
   const priority = input.priority ?? 0;
 
-  return withTransaction(deps.pool, async (client) => {
+  let inserted = false;
+  const batch = await withTransaction(deps.pool, async (client) => {
     const batch = await insertBatch(client, {
       owner,
       priority,
@@ -152,6 +156,9 @@ export async function submitBatch(deps: SubmitDeps, owner: string, input: Submit
     }
     const db = bossDb(client);
     for (const [kind, jobs] of jobsByKind) await deps.boss.insert(queueName(kind), jobs, { db });
+    inserted = true;
     return batch;
   });
+  if (inserted) deps.statistics.inserted(tasks.length);
+  return batch;
 }

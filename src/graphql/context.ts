@@ -1,6 +1,7 @@
 // context.ts: what every resolver receives; built per request (HTTP) or per operation (WebSocket).
 import type { PgBoss } from "pg-boss";
 import type { Pool } from "../db/pool.ts";
+import type { JobStatistics } from "../db/statistics.ts";
 import type { KindRegistry } from "../worker/registry.ts";
 import type { ProgressFeeds } from "../events/progressStream.ts";
 import type { Principal } from "../auth/authenticator.ts";
@@ -10,6 +11,8 @@ export interface Services {
   pool: Pool;
   boss: PgBoss;
   kinds: KindRegistry;
+  /** Keeps the planner's view of pg-boss's job table fresh after large submits. */
+  statistics: JobStatistics;
   /** jobProgress streams, fed by the process's event hub. */
   progress: ProgressFeeds;
   maxTasksPerBatch: number;
