@@ -8,7 +8,7 @@ export const echo = defineTaskKind({
   name: "echo",
   description: "Returns its input unchanged.",
   input: z.json(),
-  policy: { concurrency: 200, batchSize: 200 },
+  policy: { concurrency: 200, batchSize: 100 },
   run: (input) => input,
 });
 
