@@ -1,5 +1,7 @@
 // expiry.test.ts: tasks not started within the completion window end EXPIRED; a finished batch
-// is deleted, with its tasks, once its retention has passed.
+// is deleted, with its tasks, once its retention has passed; pg-boss forgets a finished job
+// within a minute while its task keeps the outcome.
+import { PgBoss } from "pg-boss";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { startServer, waitFor, type TestServer } from "./helpers/server.ts";
@@ -45,4 +47,27 @@ it("deletes a finished batch and its tasks retentionSeconds after it finished", 
   await waitFor(async () => ((await getBatch(server.url, batch.id)) === null ? true : undefined), 30_000, "the batch to be deleted");
   const { rows } = await db.pool.query(`select count(*)::int as n from task where batch_id = $1`, [batch.id]);
   expect(rows[0].n).toBe(0);
+});
+
+it("lets pg-boss delete a finished job a minute after it finished; the task keeps its result", async () => {
+  const batch = await submitOk(server.url, { tasks: [{ kind: "echo", input: { keep: "me" } }] });
+  await waitForFinal(server.url, batch.id);
+  const jobs = async () =>
+    (await db.pool.query(`select j.state from task t join pgboss.job j on j.id = t.id where t.batch_id = $1`, [batch.id])).rows;
+  expect(await jobs()).toEqual([{ state: "completed" }]);
+  // Move the job's finish back instead of waiting, then run pg-boss's retention sweep.
+  await db.pool.query(`update pgboss.job set completed_on = completed_on - interval '61 seconds' where id in (select id from task where batch_id = $1)`, [
+    batch.id,
+  ]);
+  const boss = new PgBoss({ connectionString: db.url, supervise: false, schedule: false });
+  boss.on("error", () => undefined);
+  await boss.start();
+  try {
+    await boss.supervise("task.echo");
+  } finally {
+    await boss.stop({ graceful: false, close: true });
+  }
+  expect(await jobs()).toEqual([]);
+  const { rows } = await db.pool.query(`select status, result from task where batch_id = $1`, [batch.id]);
+  expect(rows).toEqual([{ status: "SUCCEEDED", result: { keep: "me" } }]);
 });
