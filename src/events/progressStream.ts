@@ -51,6 +51,8 @@ class BatchFeed {
   #latest: BatchRow;
   /** Updates newer than the oldest version any subscriber was sent, oldest first. */
   #log: BatchUpdate[] = [];
+  /** The newest version whose changes are no longer all in the log. */
+  #floor = -1;
   /** Events built for #latest, by the version they start from. */
   #events = new Map<number, ProgressEvent>();
   #timer: NodeJS.Timeout | undefined;
@@ -93,6 +95,7 @@ class BatchFeed {
     this.#log.push(update);
     this.#latest = update.batch;
     this.#events.clear();
+    this.#trimLog();
     this.#schedule();
   }
 
@@ -151,7 +154,8 @@ class BatchFeed {
     if (event) return event;
     const limit = this.#hub.taskLimit;
     const changed = new Map<string, TaskRow>();
-    let truncated = false;
+    // A subscriber that lagged behind the log's cap misses changes the log no longer holds.
+    let truncated = since < this.#floor;
     // Newest first, so each task is taken in its latest state.
     for (let i = this.#log.length - 1; i >= 0; i--) {
       const update = this.#log[i]!;
@@ -172,13 +176,22 @@ class BatchFeed {
     return event;
   }
 
-  /** Drops the updates every subscriber has been sent. */
+  /**
+   * Drops the updates every subscriber has been sent, and those no event can use: an event
+   * carries at most `taskLimit` tasks, so once newer updates name more distinct tasks than that,
+   * any subscriber who would need older ones gets a truncated event anyway (the floor marks it).
+   * A subscriber whose socket stalls thus cannot make the log grow for as long as the batch runs.
+   */
   #trimLog(): void {
     let oldest = Infinity;
     for (const subscriber of this.#subscribers) oldest = Math.min(oldest, subscriber.sentVersion);
     let keepFrom = 0;
     while (keepFrom < this.#log.length && this.#log[keepFrom]!.batch.version <= oldest) keepFrom++;
-    if (keepFrom > 0) this.#log = this.#log.slice(keepFrom);
+    const named = new Set<string>();
+    let capFrom = this.#log.length;
+    while (capFrom > keepFrom && named.size <= this.#hub.taskLimit) for (const task of this.#log[--capFrom]!.tasks) named.add(task.id);
+    if (capFrom > keepFrom) this.#floor = this.#log[capFrom - 1]!.batch.version;
+    if (capFrom > 0) this.#log = this.#log.slice(capFrom);
   }
 }
 
