@@ -1,22 +1,15 @@
 // accounting.test.ts: counters equal count(*) by status, over many tasks and over a job that
 // pg-boss hands out a second time.
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
-import { startServer, waitFor, type TestServer } from "./helpers/server.ts";
+import { expect, it } from "vitest";
+import type { TestDatabase } from "./helpers/database.ts";
+import { waitFor, type TestServer } from "./helpers/server.ts";
+import { serverForFile } from "./helpers/serverForFile.ts";
 import { countTasksByStatus, expectCountersMatchRows, getBatch, submitOk, waitForFinal } from "./helpers/batches.ts";
 
 let db: TestDatabase;
 let server: TestServer;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startServer(db.url, { workerConcurrency: 25 });
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-});
+serverForFile({ workerConcurrency: 25 }, (file) => ({ db, server } = file));
 
 it("2,000 tasks run concurrently end with counters equal to count(*) by status", async () => {
   const tasks = Array.from({ length: 2_000 }, (_, i) =>

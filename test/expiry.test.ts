@@ -2,23 +2,16 @@
 // is deleted, with its tasks, once its retention has passed; pg-boss forgets a finished job
 // within a minute while its task keeps the outcome.
 import { PgBoss } from "pg-boss";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
-import { startServer, waitFor, type TestServer } from "./helpers/server.ts";
+import { expect, it } from "vitest";
+import type { TestDatabase } from "./helpers/database.ts";
+import { waitFor, type TestServer } from "./helpers/server.ts";
+import { serverForFile } from "./helpers/serverForFile.ts";
 import { expectCountersMatchRows, getBatch, submitOk, waitForFinal } from "./helpers/batches.ts";
 
 let db: TestDatabase;
 let server: TestServer;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startServer(db.url, { workerConcurrency: 1, maintenanceIntervalSeconds: 1 });
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-});
+serverForFile({ workerConcurrency: 1, maintenanceIntervalSeconds: 1 }, (file) => ({ db, server } = file));
 
 it("expires the tasks that did not start within completionWindowSeconds; the batch ends EXPIRED", async () => {
   const batch = await submitOk(server.url, {

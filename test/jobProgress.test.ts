@@ -1,9 +1,10 @@
 // jobProgress.test.ts: live progress over graphql-ws: snapshot first, newer snapshots, the final
 // one, then completion; across processes and under many subscribers.
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { startServer, waitFor, type TestServer } from "./helpers/server.ts";
+import { serverForFile } from "./helpers/serverForFile.ts";
 import { startProcess } from "./helpers/process.ts";
 import { getBatch, submitOk, waitForFinal } from "./helpers/batches.ts";
 import { expectMonotonic, watch, wsClient } from "./helpers/subscriptions.ts";
@@ -11,15 +12,7 @@ import { expectMonotonic, watch, wsClient } from "./helpers/subscriptions.ts";
 let db: TestDatabase;
 let server: TestServer;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startServer(db.url, { workerConcurrency: 4 });
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-});
+serverForFile({ workerConcurrency: 4 }, (file) => ({ db, server } = file));
 
 const sleepTasks = (n: number, ms: number) => Array.from({ length: n }, (_, i) => ({ kind: "sleep", input: { ms }, customId: `s${i}` }));
 

@@ -1,24 +1,17 @@
 // jobStatistics.test.ts: a large submit refreshes the planner's statistics of pg-boss's job table
 // (otherwise workers fetch with plans made for an empty table until autovacuum comes by).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ANALYZE_AFTER_JOBS } from "../src/db/statistics.ts";
-import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
-import { startServer, waitFor, type TestServer } from "./helpers/server.ts";
+import type { TestDatabase } from "./helpers/database.ts";
+import { waitFor, type TestServer } from "./helpers/server.ts";
+import { serverForFile } from "./helpers/serverForFile.ts";
 import { submitOk } from "./helpers/batches.ts";
 
 let db: TestDatabase;
 let server: TestServer;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  // API only: the jobs stay queued; nothing but submits touches the table.
-  server = await startServer(db.url, { role: "api" });
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-});
+// API only: the jobs stay queued; nothing but submits touches the table.
+serverForFile({ role: "api" }, (file) => ({ db, server } = file));
 
 /**
  * The planner's row estimate for the table holding batchwire's jobs (set by ANALYZE as it commits;

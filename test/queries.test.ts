@@ -1,21 +1,14 @@
 // queries.test.ts: batch, batches and batch.tasks page as Relay connections; taskKinds describes kinds.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { gql, gqlOk, startServer, type TestServer } from "./helpers/server.ts";
+import { serverForFile } from "./helpers/serverForFile.ts";
 import { submitOk, waitForFinal } from "./helpers/batches.ts";
 
 let db: TestDatabase;
 let server: TestServer;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startServer(db.url);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-});
+serverForFile({}, (file) => ({ db, server } = file));
 
 interface Page<T> {
   totalCount: number;

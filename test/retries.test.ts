@@ -1,22 +1,15 @@
 // retries.test.ts: failed attempts retry per the kind's policy, show as RETRYING, and end FAILED
 // with the error once the attempts run out.
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { expect, it } from "vitest";
+import type { TestDatabase } from "./helpers/database.ts";
 import { gqlOk, startServer, waitFor, type TestServer } from "./helpers/server.ts";
+import { serverForFile } from "./helpers/serverForFile.ts";
 import { expectCountersMatchRows, submitOk, waitForFinal } from "./helpers/batches.ts";
 
 let db: TestDatabase;
 let server: TestServer;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startServer(db.url);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-});
+serverForFile({}, (file) => ({ db, server } = file));
 
 interface TaskView {
   customId: string;

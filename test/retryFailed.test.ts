@@ -1,22 +1,15 @@
 // retryFailed.test.ts: retryFailedTasks redrives the dead-lettered jobs of FAILED tasks; the
 // batch runs again and finishes with attempts that kept counting.
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { expect, it } from "vitest";
+import type { TestDatabase } from "./helpers/database.ts";
 import { gql, gqlOk, startServer, waitFor, type TestServer } from "./helpers/server.ts";
+import { serverForFile } from "./helpers/serverForFile.ts";
 import { BATCH_FIELDS, expectCountersMatchRows, submitOk, waitForFinal, type BatchView } from "./helpers/batches.ts";
 
 let db: TestDatabase;
 let server: TestServer;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startServer(db.url);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-});
+serverForFile({}, (file) => ({ db, server } = file));
 
 const RETRY = `mutation($id: ID!) { retryFailedTasks(batchId: $id) { batch { ${BATCH_FIELDS} } } }`;
 

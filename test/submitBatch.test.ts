@@ -1,22 +1,15 @@
 // submitBatch.test.ts: a batch is stored whole or not at all; idempotency keys replay or conflict.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { describe, expect, it } from "vitest";
+import type { TestDatabase } from "./helpers/database.ts";
 import { startServer, type TestServer } from "./helpers/server.ts";
+import { serverForFile } from "./helpers/serverForFile.ts";
 import { submit, submitOk, waitForFinal } from "./helpers/batches.ts";
 
 let db: TestDatabase;
 let server: TestServer;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  // API only: these tests look at what submit writes, before any worker touches it.
-  server = await startServer(db.url, { role: "api", maxTasksPerBatch: 5 });
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-});
+// API only: these tests look at what submit writes, before any worker touches it.
+serverForFile({ role: "api", maxTasksPerBatch: 5 }, (file) => ({ db, server } = file));
 
 async function rowCounts() {
   const { rows } = await db.pool.query<{ batches: number; tasks: number; jobs: number }>(
