@@ -95,9 +95,10 @@ How the figures are taken (see bench/scenarios/):
 - endurance: N-task batches one after another on one server and database; the last against the
   first.
 
-Variance: at N = 100,000 both drains depend on whether autovacuum has analyzed pg-boss's job table
-since the bulk insert. Until it has, pg-boss's fetch plans a bitmap scan and a sort of every
-queued job on each call (15-45 ms per fetch of 200) instead of an index scan (under 1 ms), so a
-drain runs at about a third of its speed. Every repetition is in bench/results/latest.json.
+Variance: on this 2-core machine a drain's rate moves by 15% or more between runs (other work,
+autovacuum, the order in which flushes of one batch queue on its row). The fan-out ratio compares
+two drains measured one after the other and moves with them. Both sides analyze pg-boss's job
+table after their bulk insert (batchwire by itself: src/db/statistics.ts), so neither drains on
+the statistics of an empty table. Every repetition is in bench/results/latest.json.
 `;
 }
