@@ -127,10 +127,10 @@ async function profileDatabase(tasks: number): Promise<void> {
       await explain(
         client,
         "changedTasks (event hub read)",
-        `select t.* from unnest($1::uuid[], $2::bigint[]) as s(batch_id, since)
+        `select t.* from unnest($1::uuid[], $2::bigint[], $3::bigint[]) as s(batch_id, since, up_to)
          cross join lateral (select * from task where task.batch_id = s.batch_id and task.batch_version > s.since
-                             order by task.batch_version desc, task.index limit 101) t`,
-        [[batchId], [0]],
+                             and task.batch_version <= s.up_to order by task.batch_version desc, task.index limit 101) t`,
+        [[batchId], [0], [Number.MAX_SAFE_INTEGER]],
       );
       const stats = await client.query(
         `select relname, n_tup_upd, n_tup_hot_upd, n_dead_tup, pg_size_pretty(pg_total_relation_size(relid)) as size

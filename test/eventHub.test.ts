@@ -1,6 +1,7 @@
 // eventHub.test.ts: the LISTEN hub hands every watcher each newer snapshot, even a watcher that
-// joins holding an older version than the others have seen.
+// joins holding an older version than the others have seen, with the tasks of that snapshot.
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { changedTasks } from "../src/batches/sql/changedTasks.ts";
 import { EventHub, type BatchUpdate } from "../src/events/hub.ts";
 import { createPool, type Pool } from "../src/db/pool.ts";
 import { createLogger } from "../src/logger.ts";
@@ -77,4 +78,20 @@ it("stops calling a watcher once it unwatches, and forgets a batch nobody watche
   await waitFor(() => (probe.length === 1 ? true : undefined));
   unprobe();
   expect(seen).toEqual([]);
+});
+
+it("reads the tasks of exactly the versions a snapshot covers: newer changes do not crowd older ones out", async () => {
+  const id = await newBatch();
+  // 150 tasks changed at version 1; then, after the batch was read at version 1, 150 more at 2.
+  await pool.query(
+    `insert into task (id, batch_id, index, kind, input, batch_version)
+     select gen_random_uuid(), $1, i, 'echo', '1', case when i < 150 then 1 else 2 end from generate_series(0, 299) as i`,
+    [id],
+  );
+  const read = await changedTasks(pool, new Map([[id, { since: 0, upTo: 1 }]]), 101);
+  // All 101 rows come from version 1, so the caller knows more than 100 changed in that range.
+  expect(read).toHaveLength(101);
+  expect(read.every((task) => task.batch_version === 1)).toBe(true);
+  const newer = await changedTasks(pool, new Map([[id, { since: 1, upTo: 2 }]]), 101);
+  expect(newer.every((task) => task.batch_version === 2 && task.index >= 150)).toBe(true);
 });

@@ -10,7 +10,7 @@ import type { Pool } from "../db/pool.ts";
 import type { Logger } from "../logger.ts";
 import type { BatchRow, TaskRow } from "../batches/rows.ts";
 import { getBatchesById } from "../batches/sql/getBatch.ts";
-import { changedTasks } from "../batches/sql/changedTasks.ts";
+import { changedTasks, type VersionRange } from "../batches/sql/changedTasks.ts";
 import { BATCH_CHANGED_CHANNEL, parseBatchChanged } from "./channel.ts";
 
 export interface BatchUpdate {
@@ -211,18 +211,18 @@ export class EventHub {
         const watched = this.#watched.get(batch.id);
         return watched !== undefined && batch.version > oldestVersion(watched);
       });
-      const since = new Map<string, number>();
+      const ranges = new Map<string, VersionRange>();
       for (const batch of batches) {
         const oldest = oldestVersion(this.#watched.get(batch.id)!, true);
-        if (oldest < batch.version) since.set(batch.id, oldest);
+        // Tasks stamped after this read of the batch belong to the next update.
+        if (oldest < batch.version) ranges.set(batch.id, { since: oldest, upTo: batch.version });
       }
-      const tasks = await changedTasks(this.#pool, since, this.taskLimit + 1);
+      const tasks = await changedTasks(this.#pool, ranges, this.taskLimit + 1);
       const tasksByBatch = Map.groupBy(tasks, (task) => task.batch_id);
       for (const batch of batches) {
         const watched = this.#watched.get(batch.id);
         if (!watched) continue;
-        // Tasks stamped after this read of the batch belong to the next update.
-        const read = (tasksByBatch.get(batch.id) ?? []).filter((task) => task.batch_version <= batch.version);
+        const read = tasksByBatch.get(batch.id) ?? [];
         const truncated = read.length > this.taskLimit;
         for (const [listener, state] of watched.listeners) {
           if (batch.version <= state.version) continue;
