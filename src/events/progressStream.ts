@@ -19,7 +19,10 @@ export interface ProgressEvent {
 }
 
 export interface ProgressFeedOptions {
-  /** Least time between two events to one subscriber, in ms (100 = at most 10 a second). */
+  /**
+   * The throttle's slot, in ms: after its first event, a subscriber gets at most one event per
+   * slot of the clock (100 = at most 10 a second).
+   */
   minIntervalMs: number;
 }
 
@@ -42,6 +45,15 @@ interface Subscriber {
 
 const isFinal = (batch: BatchRow) => FINAL_BATCH_STATUSES.includes(batch.status);
 
+/** One hub update, as the log keeps it. */
+interface LogEntry {
+  version: number;
+  /** The tasks whose newest row came with this update (a newer update takes a task over). */
+  tasks: Map<string, TaskRow>;
+  /** Changes up to `version` that no row in the log lists. */
+  truncated: boolean;
+}
+
 /** One watched batch: its latest snapshot, the updates some subscriber has not seen, the subscribers. */
 class BatchFeed {
   readonly #hub: EventHub;
@@ -49,8 +61,14 @@ class BatchFeed {
   readonly #subscribers = new Set<Subscriber>();
   /** The newest snapshot the hub has given (or the first subscriber read). */
   #latest: BatchRow;
-  /** Updates newer than the oldest version any subscriber was sent, oldest first. */
-  #log: BatchUpdate[] = [];
+  /**
+   * Updates newer than the oldest version any subscriber was sent, oldest first. Each task is
+   * kept once, in its newest row: an event filters rows by their batch version, so an older row
+   * of the same task is never needed.
+   */
+  #log: LogEntry[] = [];
+  /** The log entry holding each task's row. */
+  readonly #entryOf = new Map<string, LogEntry>();
   /** The newest version whose changes are no longer all in the log. */
   #floor = -1;
   /** Events built for #latest, by the version they start from. */
@@ -92,7 +110,13 @@ class BatchFeed {
 
   #onUpdate(update: BatchUpdate): void {
     if (update.batch.version <= this.#latest.version) return;
-    this.#log.push(update);
+    const entry: LogEntry = { version: update.batch.version, tasks: new Map(), truncated: update.tasksTruncated };
+    for (const task of update.tasks) {
+      this.#entryOf.get(task.id)?.tasks.delete(task.id);
+      entry.tasks.set(task.id, task);
+      this.#entryOf.set(task.id, entry);
+    }
+    this.#log.push(entry);
     this.#latest = update.batch;
     this.#events.clear();
     this.#trimLog();
@@ -158,11 +182,11 @@ class BatchFeed {
     let truncated = since < this.#floor;
     // Newest first, so each task is taken in its latest state.
     for (let i = this.#log.length - 1; i >= 0; i--) {
-      const update = this.#log[i]!;
-      if (update.batch.version <= since) break;
-      if (update.tasksTruncated) truncated = true;
-      for (const task of update.tasks) {
-        if (task.batch_version <= since || changed.has(task.id)) continue;
+      const entry = this.#log[i]!;
+      if (entry.version <= since) break;
+      if (entry.truncated) truncated = true;
+      for (const task of entry.tasks.values()) {
+        if (task.batch_version <= since) continue;
         if (changed.size < limit) changed.set(task.id, task);
         else truncated = true;
       }
@@ -177,21 +201,31 @@ class BatchFeed {
   }
 
   /**
-   * Drops the updates every subscriber has been sent, and those no event can use: an event
-   * carries at most `taskLimit` tasks, so once newer updates name more distinct tasks than that,
-   * any subscriber who would need older ones gets a truncated event anyway (the floor marks it).
-   * A subscriber whose socket stalls thus cannot make the log grow for as long as the batch runs.
+   * Keeps the log small: drops the updates every subscriber has been sent, then those no event
+   * can use. An event carries at most `taskLimit` tasks, so once newer entries hold more rows
+   * than that (one per task), a subscriber who would need older ones gets a truncated event
+   * anyway (the floor marks it). Entries left without rows go too, their truncation passed on
+   * to the next newer entry. A subscriber whose socket stalls thus cannot make the log grow.
    */
   #trimLog(): void {
     let oldest = Infinity;
     for (const subscriber of this.#subscribers) oldest = Math.min(oldest, subscriber.sentVersion);
     let keepFrom = 0;
-    while (keepFrom < this.#log.length && this.#log[keepFrom]!.batch.version <= oldest) keepFrom++;
-    const named = new Set<string>();
+    while (keepFrom < this.#log.length && this.#log[keepFrom]!.version <= oldest) keepFrom++;
+    let rows = 0;
     let capFrom = this.#log.length;
-    while (capFrom > keepFrom && named.size <= this.#hub.taskLimit) for (const task of this.#log[--capFrom]!.tasks) named.add(task.id);
-    if (capFrom > keepFrom) this.#floor = this.#log[capFrom - 1]!.batch.version;
-    if (capFrom > 0) this.#log = this.#log.slice(capFrom);
+    while (capFrom > keepFrom && rows <= this.#hub.taskLimit) rows += this.#log[--capFrom]!.tasks.size;
+    if (capFrom > keepFrom) this.#floor = this.#log[capFrom - 1]!.version;
+    const kept: LogEntry[] = [];
+    this.#log.forEach((entry, i) => {
+      const next = this.#log[i + 1];
+      if (i >= capFrom && (entry.tasks.size > 0 || !next)) kept.push(entry);
+      else {
+        if (i >= capFrom && entry.truncated) next!.truncated = true;
+        for (const id of entry.tasks.keys()) if (this.#entryOf.get(id) === entry) this.#entryOf.delete(id);
+      }
+    });
+    this.#log = kept;
   }
 }
 
