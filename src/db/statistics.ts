@@ -17,6 +17,7 @@ export class JobStatistics {
   readonly #log: Logger;
   #inserted = 0;
   #running: Promise<void> | undefined;
+  #stopped = false;
 
   constructor(pool: Pool, log: Logger) {
     this.#pool = pool;
@@ -26,16 +27,25 @@ export class JobStatistics {
   /** Counts committed job inserts; past the threshold, one ANALYZE runs in the background. */
   inserted(jobs: number): void {
     this.#inserted += jobs;
-    if (this.#inserted < ANALYZE_AFTER_JOBS || this.#running) return;
+    this.#analyzeIfDue();
+  }
+
+  #analyzeIfDue(): void {
+    if (this.#stopped || this.#running || this.#inserted < ANALYZE_AFTER_JOBS) return;
     this.#inserted = 0;
     this.#running = this.#pool
       .query(ANALYZE_JOBS)
       .then(() => undefined)
       .catch((error: unknown) => this.#log.warn({ err: error }, "ANALYZE of pg-boss's job table failed"))
-      .finally(() => (this.#running = undefined));
+      .finally(() => {
+        this.#running = undefined;
+        // Jobs that committed while it ran may not have been sampled: count them towards the next.
+        this.#analyzeIfDue();
+      });
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     await this.#running;
   }
 }
