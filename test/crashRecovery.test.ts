@@ -1,5 +1,6 @@
 // crashRecovery.test.ts: a worker killed with SIGKILL mid-batch loses nothing: pg-boss heartbeats
-// give its in-flight tasks to the next worker, and every task succeeds exactly once in the counts.
+// give its in-flight tasks to the next worker, and every task succeeds exactly once in the counts;
+// a last attempt cut short before anything was written ends FAILED, not stuck QUEUED.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { startServer, waitFor, type TestServer } from "./helpers/server.ts";
@@ -8,10 +9,11 @@ import { expectCountersMatchRows, getBatch, submitOk, waitForFinal } from "./hel
 
 let db: TestDatabase;
 let api: TestServer;
+const CRASHING_KINDS = "./test/fixtures/crashingKind.ts";
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  api = await startServer(db.url, { role: "api" });
+  api = await startServer(db.url, { role: "api", taskKindsModule: CRASHING_KINDS });
 });
 
 afterAll(async () => {
@@ -44,5 +46,30 @@ it("2,000 sleep tasks survive their worker being SIGKILLed at about 30%", { time
   } finally {
     next.kill("SIGTERM");
     await next.exited;
+  }
+});
+
+it("settles a last attempt whose worker died before writing anything: FAILED, and the batch finishes", { timeout: 120_000 }, async () => {
+  const workerEnv = { ROLE: "worker", DATABASE_URL: db.url, TASK_KINDS_MODULE: CRASHING_KINDS, HEARTBEAT_SECONDS: "10", SUPERVISE_INTERVAL_SECONDS: "1" };
+  const doomed = await startProcess(workerEnv);
+  const batch = await submitOk(api.url, { tasks: [{ kind: "crash", input: {} }] });
+  expect(await doomed.exited).toBeNull(); // the handler SIGKILLed its own process at once
+  const { rows: seen } = await db.pool.query(`select status, attempts from task where batch_id = $1`, [batch.id]);
+  expect(seen).toEqual([{ status: "RUNNING", attempts: 1 }]);
+
+  // Move time instead of waiting: the heartbeat was lost long ago, and so was the attempt.
+  await db.pool.query(`update pgboss.job set heartbeat_on = now() - interval '1 hour' where name = 'task.crash'`);
+  await db.pool.query(`update task set started_at = now() - interval '1 hour' where batch_id = $1`, [batch.id]);
+  const sweeper = await startProcess({ ...workerEnv, MAINTENANCE_INTERVAL_SECONDS: "1" });
+  try {
+    const done = await waitForFinal(api.url, batch.id, 60_000);
+    expect(done.status).toBe("COMPLETED");
+    expect(done.counts).toMatchObject({ total: 1, failed: 1, queued: 0, running: 0 });
+    await expectCountersMatchRows(db.pool, done);
+    const { rows } = await db.pool.query(`select status, attempts, error->>'code' as code from task where batch_id = $1`, [batch.id]);
+    expect(rows).toEqual([{ status: "FAILED", attempts: 1, code: "ATTEMPTS_EXHAUSTED" }]);
+  } finally {
+    sweeper.kill("SIGTERM");
+    await sweeper.exited;
   }
 });

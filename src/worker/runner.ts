@@ -3,7 +3,7 @@ import type { PgBoss } from "pg-boss";
 import type { Pool } from "../db/pool.ts";
 import type { Logger } from "../logger.ts";
 import type { EventHub } from "../events/hub.ts";
-import { OutcomeBuffer, readForRun, type Outcome, type StartedTask, type TaskJob } from "./flush.ts";
+import { flushOutcomes, OutcomeBuffer, readForRun, type Outcome, type StartedTask, type TaskJob } from "./flush.ts";
 import { TaskError, type AnyTaskKind, type TaskContext } from "./kind.ts";
 import { ProgressBuffer } from "./progress.ts";
 import { queueName } from "./queues.ts";
@@ -90,10 +90,12 @@ async function runTask(
   progress: ProgressBuffer,
   cancellations: Cancellations,
   outcomes: OutcomeBuffer,
+  /** When RUNNING was already written for this attempt (a last attempt), its start time. */
+  reportedStart: Date | undefined,
 ): Promise<Outcome> {
-  const final = job.retryCount >= job.retryLimit;
-  const startedAt = new Date();
-  outcomes.started(job, attempt, startedAt);
+  const final = isLastAttempt(job);
+  const startedAt = reportedStart ?? new Date();
+  if (!reportedStart) outcomes.started(job, attempt, startedAt);
   // One controller per task: the timeout, pg-boss's signal (shutdown, lost claim) and a
   // cancellation each abort it with their reason. Everything is released when the task ends.
   const controller = new AbortController();
@@ -146,14 +148,29 @@ async function runTask(
   }
 }
 
+const isLastAttempt = (job: TaskJob) => job.retryCount >= job.retryLimit;
+
 async function handleJobs(deps: WorkerDeps, kind: AnyTaskKind, progress: ProgressBuffer, cancellations: Cancellations, jobs: TaskJob[]): Promise<void> {
   const queue = queueName(kind.name);
   const pickups = await readForRun(deps.pool, jobs);
+  // A last attempt is written RUNNING before it starts. Should this process die before the
+  // outcome is written, pg-boss fails the job for good, and the maintenance sweep settles only
+  // tasks it finds RUNNING: left QUEUED, the task would wait for its completion window to close.
+  const reported = new Map<string, Date>();
+  const lastAttempts: Outcome[] = [];
+  for (const job of jobs) {
+    const pickup = pickups.get(job.id)!;
+    if (!("run" in pickup) || !isLastAttempt(job)) continue;
+    const startedAt = new Date();
+    reported.set(job.id, startedAt);
+    lastAttempts.push({ kind: "running", job, attempt: pickup.run.attempt, startedAt });
+  }
+  if (lastAttempts.length > 0) await flushOutcomes(deps.pool, deps.boss, queue, lastAttempts);
   const outcomes = new OutcomeBuffer(deps.pool, deps.boss, queue, FLUSH_INTERVAL_MS);
   await Promise.all(
     jobs.map(async (job) => {
       const pickup = pickups.get(job.id)!;
-      if ("run" in pickup) outcomes.add(await runTask(deps, kind, job, pickup.run, progress, cancellations, outcomes));
+      if ("run" in pickup) outcomes.add(await runTask(deps, kind, job, pickup.run, progress, cancellations, outcomes, reported.get(job.id)));
       else if ("end" in pickup) outcomes.add({ kind: "ended", job, to: pickup.end });
       else outcomes.add({ kind: "skipped", job });
     }),
