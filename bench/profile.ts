@@ -116,7 +116,7 @@ async function profileDatabase(tasks: number): Promise<void> {
       await explain(client, "lockTasks (withInput)", `select id, batch_id, status, attempts, custom_id, input from task where id = any($1::uuid[]) order by id for update`, [ids]);
       await explain(
         client,
-        "updateTasks",
+        "task update (the moved-tasks part of bumpBatches)",
         `update task t set status = u.status, attempts = u.attempts, result = u.result::jsonb, error = null, progress = 1,
            finished_at = now(), updated_at = now(), batch_version = u.batch_version
          from unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::bigint[]) as u(id, status, attempts, result, batch_version)

@@ -8,7 +8,6 @@
 import type { PoolClient } from "../db/pool.ts";
 import { bumpBatches, type BumpedBatch, type CounterDelta } from "./sql/bumpBatches.ts";
 import { lockTasks, type LockedTask } from "./sql/lockTasks.ts";
-import { updateTasks } from "./sql/updateTasks.ts";
 import type { TaskStatus } from "./rows.ts";
 
 export const FINAL_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set(["SUCCEEDED", "FAILED", "CANCELED", "EXPIRED"]);
@@ -98,21 +97,20 @@ export async function applyTransitions(client: PoolClient, transitions: Transiti
   }
   if (deltas.size === 0) return { moved, batches: [] };
 
-  const batches = await bumpBatches(client, [...deltas.values()]);
-  const versions = new Map(batches.map((b) => [b.id, b.version]));
-  await updateTasks(
+  const batches = await bumpBatches(
     client,
+    [...deltas.values()],
     moved.map(({ task, to, attempt }) => {
       const transition = byId.get(task.id)!;
       return {
         id: task.id,
+        batchId: task.batch_id,
         status: to,
         attempts: attempt,
         jobId: transition.jobId ?? task.job_id,
         startedAt: transition.startedAt ?? null,
         result: transition.result === undefined ? null : JSON.stringify(transition.result),
         error: transition.error ? JSON.stringify(transition.error) : null,
-        batchVersion: versions.get(task.batch_id) ?? 0,
       };
     }),
   );

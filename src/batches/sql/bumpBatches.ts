@@ -1,7 +1,8 @@
-// bumpBatches.ts: adds counter deltas to batches, settles their status, and NOTIFYs once per batch.
+// bumpBatches.ts: adds counter deltas to batches, settles their status, NOTIFYs once per batch, and
+// writes the task changes those deltas count, stamped with their batch's new version.
 import type { PoolClient } from "../../db/pool.ts";
 import { BATCH_CHANGED_CHANNEL } from "../../events/channel.ts";
-import type { BatchStatus } from "../rows.ts";
+import type { BatchStatus, TaskStatus } from "../rows.ts";
 
 export interface CounterDelta {
   batchId: string;
@@ -16,6 +17,19 @@ export interface CounterDelta {
   status?: "CANCELING" | "RUNNING";
 }
 
+/** One task's new state; its batch_version becomes its batch's new version. */
+export interface TaskUpdate {
+  id: string;
+  batchId: string;
+  status: TaskStatus;
+  attempts: number;
+  jobId: string | null;
+  startedAt: Date | null;
+  /** JSON text, or null. */
+  result: string | null;
+  error: string | null;
+}
+
 export interface BumpedBatch {
   id: string;
   version: number;
@@ -27,8 +41,10 @@ export interface BumpedBatch {
  * status follows (a batch with nothing left to run ends CANCELED when it was canceling, EXPIRED
  * when a task expired, COMPLETED otherwise), and one pg_notify per batch is queued, delivered at
  * commit. Deltas are sorted by batch id so concurrent flushes lock batch rows in the same order.
+ * The task updates ride in the same statement: one round trip less, and the batch rows stay
+ * locked (every flush of the batch waits for them) for one statement and the commit.
  */
-export async function bumpBatches(client: PoolClient, deltas: CounterDelta[]): Promise<BumpedBatch[]> {
+export async function bumpBatches(client: PoolClient, deltas: CounterDelta[], tasks: TaskUpdate[] = []): Promise<BumpedBatch[]> {
   if (deltas.length === 0) return [];
   const sorted = [...deltas].sort((a, b) => (a.batchId < b.batchId ? -1 : a.batchId > b.batchId ? 1 : 0));
   const { rows } = await client.query<BumpedBatch>(
@@ -74,6 +90,27 @@ export async function bumpBatches(client: PoolClient, deltas: CounterDelta[]): P
        from d join locked l on l.id = d.batch_id
        where b.id = d.batch_id
        returning b.id, b.version, b.status
+     ), moved as (
+       update task t set
+         status = u.status,
+         attempts = u.attempts,
+         job_id = u.job_id,
+         result = case when u.status = 'SUCCEEDED' then u.result::jsonb
+                       when u.status = 'QUEUED' then null else t.result end,
+         error = case when u.status in ('FAILED', 'RETRYING', 'CANCELED', 'EXPIRED') then u.error::jsonb
+                      when u.status = 'SUCCEEDED' then null else t.error end,
+         progress = case when u.status = 'SUCCEEDED' then 1
+                         when u.status = 'RUNNING' then 0
+                         when u.status = 'QUEUED' then null else t.progress end,
+         started_at = case when u.started_at is not null then u.started_at
+                           when u.status = 'RUNNING' then now() else t.started_at end,
+         finished_at = case when u.status in ('SUCCEEDED', 'FAILED', 'CANCELED', 'EXPIRED') then now() else null end,
+         updated_at = now(),
+         batch_version = bumped.version
+       from unnest($10::uuid[], $11::uuid[], $12::text[], $13::int[], $14::uuid[], $15::text[], $16::text[], $17::timestamptz[])
+         as u(id, batch_id, status, attempts, job_id, result, error, started_at)
+       join bumped on bumped.id = u.batch_id
+       where t.id = u.id
      )
      select id, version, status,
             pg_notify('${BATCH_CHANGED_CHANNEL}', json_build_object('b', id, 'v', version)::text)
@@ -88,6 +125,14 @@ export async function bumpBatches(client: PoolClient, deltas: CounterDelta[]): P
       sorted.map((d) => d.canceled),
       sorted.map((d) => d.expired),
       sorted.map((d) => d.status ?? null),
+      tasks.map((u) => u.id),
+      tasks.map((u) => u.batchId),
+      tasks.map((u) => u.status),
+      tasks.map((u) => u.attempts),
+      tasks.map((u) => u.jobId),
+      tasks.map((u) => u.result),
+      tasks.map((u) => u.error),
+      tasks.map((u) => u.startedAt),
     ],
   );
   return rows.map(({ id, version, status }) => ({ id, version, status }));
