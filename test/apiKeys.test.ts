@@ -2,10 +2,11 @@
 // graphql-ws, revocation reaching open sockets and streams, and the open development mode.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { hashKey } from "../src/auth/apiKeys.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { startServer, waitFor, type TestServer } from "./helpers/server.ts";
+import { serverForFile } from "./helpers/serverForFile.ts";
 import { SUBMIT } from "./helpers/batches.ts";
 import { JOB_PROGRESS } from "./helpers/subscriptions.ts";
 import {
@@ -41,15 +42,7 @@ describe("in production", () => {
   let db: TestDatabase;
   let server: TestServer;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    server = await startServer(db.url, { production: true, authRecheckMs: 200, role: "api" });
-  });
-
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
-  });
+  serverForFile({ production: true, authRecheckMs: 200, role: "api" }, (file) => ({ db, server } = file));
 
   it("`npm run keys` creates a key shown once on the last line, stores only its hash, lists and revokes it", async () => {
     const created = await runKeys(db.url, ["create", "--tenant", "acme", "--name", "ci"]);
@@ -212,15 +205,7 @@ describe("in development", () => {
   let db: TestDatabase;
   let server: TestServer;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    server = await startServer(db.url, { production: false, authRecheckMs: 200, role: "api" });
-  });
-
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
-  });
+  serverForFile({ production: false, authRecheckMs: 200, role: "api" }, (file) => ({ db, server } = file));
 
   it("runs open as tenant 'default' until the first key is created, then requires keys", async () => {
     const open = await post<{ submitBatch: { batch: { id: string } } }>(server.url, SUBMIT, { variables: { input: sleepBatch(60_000) } });

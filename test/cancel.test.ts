@@ -1,8 +1,9 @@
 // cancel.test.ts: cancelBatch ends queued tasks at once, aborts running ones on another
 // process, and the batch goes CANCELING -> CANCELED with counts that add up.
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { expect, it } from "vitest";
+import type { TestDatabase } from "./helpers/database.ts";
 import { gql, gqlOk, startServer, waitFor, type TestServer } from "./helpers/server.ts";
+import { serverForFile } from "./helpers/serverForFile.ts";
 import { startProcess } from "./helpers/process.ts";
 import { BATCH_FIELDS, expectCountersMatchRows, getBatch, submitOk, waitForFinal, type BatchView } from "./helpers/batches.ts";
 import { watch, wsClient } from "./helpers/subscriptions.ts";
@@ -10,15 +11,7 @@ import { watch, wsClient } from "./helpers/subscriptions.ts";
 let db: TestDatabase;
 let api: TestServer;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  api = await startServer(db.url, { role: "api" });
-});
-
-afterAll(async () => {
-  await api?.stop();
-  await db?.drop();
-});
+serverForFile({ role: "api" }, (file) => ({ db, server: api } = file));
 
 const CANCEL = `mutation($id: ID!) { cancelBatch(id: $id) { batch { ${BATCH_FIELDS} } } }`;
 

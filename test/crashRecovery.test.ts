@@ -1,9 +1,10 @@
 // crashRecovery.test.ts: a worker killed with SIGKILL mid-batch loses nothing: pg-boss heartbeats
 // give its in-flight tasks to the next worker, and every task succeeds exactly once in the counts;
 // a last attempt cut short before anything was written ends FAILED, not stuck QUEUED.
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
-import { startServer, waitFor, type TestServer } from "./helpers/server.ts";
+import { expect, it } from "vitest";
+import type { TestDatabase } from "./helpers/database.ts";
+import { waitFor, type TestServer } from "./helpers/server.ts";
+import { serverForFile } from "./helpers/serverForFile.ts";
 import { startProcess } from "./helpers/process.ts";
 import { expectCountersMatchRows, getBatch, submitOk, waitForFinal } from "./helpers/batches.ts";
 
@@ -11,15 +12,7 @@ let db: TestDatabase;
 let api: TestServer;
 const CRASHING_KINDS = "./test/fixtures/crashingKind.ts";
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  api = await startServer(db.url, { role: "api", taskKindsModule: CRASHING_KINDS });
-});
-
-afterAll(async () => {
-  await api?.stop();
-  await db?.drop();
-});
+serverForFile({ role: "api", taskKindsModule: CRASHING_KINDS }, (file) => ({ db, server: api } = file));
 
 it("2,000 sleep tasks survive their worker being SIGKILLed at about 30%", { timeout: 180_000 }, async () => {
   const workerEnv = { ROLE: "worker", DATABASE_URL: db.url, WORKER_CONCURRENCY: "50", HEARTBEAT_SECONDS: "10", SUPERVISE_INTERVAL_SECONDS: "1" };

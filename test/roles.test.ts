@@ -1,22 +1,15 @@
 // roles.test.ts: api and worker as separate processes on one database; graceful stop on SIGTERM.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
-import { startServer, waitFor, type TestServer } from "./helpers/server.ts";
+import { describe, expect, it } from "vitest";
+import type { TestDatabase } from "./helpers/database.ts";
+import { waitFor, type TestServer } from "./helpers/server.ts";
+import { serverForFile } from "./helpers/serverForFile.ts";
 import { startProcess } from "./helpers/process.ts";
 import { countTasksByStatus, expectCountersMatchRows, getBatch, submitOk, waitForFinal } from "./helpers/batches.ts";
 
 let db: TestDatabase;
 let api: TestServer;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  api = await startServer(db.url, { role: "api" });
-});
-
-afterAll(async () => {
-  await api?.stop();
-  await db?.drop();
-});
+serverForFile({ role: "api" }, (file) => ({ db, server: api } = file));
 
 describe("ROLE=api and ROLE=worker", () => {
   it("an api process and a separate worker process run a batch to completion together", async () => {
