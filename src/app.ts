@@ -12,6 +12,7 @@ import { EventHub } from "./events/hub.ts";
 import { ProgressFeeds } from "./events/progressStream.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createHttpServer, listen } from "./server/http.ts";
+import { createResultsRoute } from "./server/results.ts";
 import { attachWebSocket, type WebSocketHandle } from "./server/ws.ts";
 import { createBatchwireYoga } from "./server/yoga.ts";
 import type { AnyTaskKind } from "./worker/kind.ts";
@@ -112,6 +113,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
           graphiql: config.graphiql ?? !config.production,
           maxConnectionsPerKey: config.maxConnectionsPerKey,
           corsOrigins: config.corsOrigins,
+          maxRequestBytes: config.maxRequestBytes,
           limits: {
             maxQueryDepth: config.maxQueryDepth,
             maxQueryAliases: config.maxQueryAliases,
@@ -136,7 +138,13 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
           log,
         })
       : undefined;
-    server = createHttpServer({ yoga, maxRequestBytes: config.maxRequestBytes, isReady: () => ready, role: config.role });
+    server = createHttpServer({
+      yoga,
+      maxRequestBytes: config.maxRequestBytes,
+      isReady: () => ready,
+      role: config.role,
+      results: yoga && createResultsRoute({ pool, auth, log }),
+    });
     if (yoga) {
       ws = attachWebSocket(server, yoga, {
         auth,

@@ -5,6 +5,8 @@ import "./types/task.ts";
 import "./types/batch.ts";
 import "./types/taskKind.ts";
 import "./types/submitBatch.ts";
+import "./types/submitBatchFile.ts";
+import "./types/batchResults.ts";
 import "./types/lifecycle.ts";
 import "./types/jobProgress.ts";
 

@@ -9,9 +9,11 @@ export interface HttpOptions {
   maxRequestBytes: number;
   isReady: () => boolean;
   role: string;
+  /** GET /batches/{id}/results.jsonl (results.ts); returns false for other paths. */
+  results?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
-export function createHttpServer({ yoga, maxRequestBytes, isReady, role }: HttpOptions): Server {
+export function createHttpServer({ yoga, maxRequestBytes, isReady, role, results }: HttpOptions): Server {
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") {
@@ -20,6 +22,7 @@ export function createHttpServer({ yoga, maxRequestBytes, isReady, role }: HttpO
       res.end(JSON.stringify({ status: ready ? "ok" : "starting", role }));
       return;
     }
+    if (results?.(req, res)) return;
     if (Number(req.headers["content-length"] ?? 0) > maxRequestBytes) return tooLarge(res, maxRequestBytes);
     if (!yoga) {
       res.writeHead(404).end();
