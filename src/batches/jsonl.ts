@@ -1,5 +1,5 @@
 // jsonl.ts: cuts a stream of bytes into numbered lines of UTF-8 text as it arrives, holding at
-// most one line (of at most `maxLineBytes`) at a time.
+// most one line (of at most `maxLineBytes`) at a time. No Node APIs: the typed client uses it too.
 
 export type Line =
   /** `number` is 1-based; the text has no line ending. */
@@ -10,6 +10,16 @@ export type Line =
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 const BYTE_ORDER_MARK = "\uFEFF";
+
+function concat(parts: Uint8Array[], length: number): Uint8Array {
+  const whole = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    whole.set(part, offset);
+    offset += part.length;
+  }
+  return whole;
+}
 
 export async function* lines(chunks: AsyncIterable<Uint8Array>, maxLineBytes: number): AsyncGenerator<Line> {
   const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -25,7 +35,7 @@ export async function* lines(chunks: AsyncIterable<Uint8Array>, maxLineBytes: nu
     pending = [];
     lineBytes = 0;
     if (length > maxLineBytes) return { number: line, problem: `the line is ${length} bytes long; at most ${maxLineBytes} are read` };
-    let bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    let bytes = parts.length === 1 ? parts[0]! : concat(parts, length);
     if (bytes.at(-1) === CARRIAGE_RETURN) bytes = bytes.subarray(0, -1);
     let text: string;
     try {
