@@ -26,7 +26,7 @@ const BATCHES = `{ batches(first: 5) { totalCount edges { node { id } } } }`;
 const sleepBatch = (ms: number) => ({ tasks: [{ kind: "sleep", input: { ms } }] });
 
 function runKeys(databaseUrl: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["scripts/keys.ts", ...args], {
+  const child = spawn(process.execPath, ["src/cli/main.ts", "keys", ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", DATABASE_URL: databaseUrl },
     stdio: ["ignore", "pipe", "pipe"],
