@@ -57,7 +57,7 @@ export interface ResultLine {
 }
 
 export interface ClientOptions {
-  /** The server, such as http://localhost:4000 (a trailing /graphql is allowed). */
+  /** The server, such as http://localhost:4000 (ws:// works too; a trailing /graphql is allowed). */
   url: string;
   /** An API key (`bw_…`); leave it out while the server is open (development, no key yet). */
   key?: string;
@@ -110,10 +110,12 @@ function isCloseEvent(value: unknown): value is { code: number; reason: string }
 }
 
 export function createClient(options: ClientOptions): BatchwireClient {
-  const base = options.url.replace(/\/+$/, "").replace(/\/graphql$/, "");
+  const base = options.url.replace(/^ws/, "http").replace(/\/+$/, "").replace(/\/graphql$/, "");
   const endpoint = `${base}/graphql`;
   const authorization: Record<string, string> = options.key ? { authorization: `Bearer ${options.key}` } : {};
   let ws: WsClient | undefined;
+  /** Sockets opened so far: a subscription that spans more than one has been made again. */
+  let connections = 0;
 
   async function send(url: string, init: RequestInit): Promise<Response> {
     try {
@@ -180,6 +182,7 @@ export function createClient(options: ClientOptions): BatchwireClient {
       lazy: true,
       retryAttempts: options.retryAttempts ?? 10,
       shouldRetry: (event) => isCloseEvent(event) && event.code !== FORBIDDEN_CLOSE,
+      on: { connected: () => void connections++ },
     });
     return ws;
   }
@@ -202,12 +205,15 @@ export function createClient(options: ClientOptions): BatchwireClient {
     // the current snapshot, so nothing is lost, and a snapshot already yielded is skipped.
     const events = socket().iterate<JobProgressSubscription>({ query: queryOf(JobProgressDocument), variables: { batchId, withTasks } });
     let version = -1;
+    let connection = -1;
     try {
       for await (const next of events) {
         if (next.errors?.length) throw BatchwireError.fromGraphQL(next.errors);
         const event = next.data!.jobProgress;
-        if (event.batch.version <= version) continue;
+        // Only a snapshot that came again on a new socket is dropped; the server never repeats one.
+        if (connection !== -1 && connections !== connection && event.batch.version <= version) continue;
         version = event.batch.version;
+        connection = connections;
         yield event;
       }
     } catch (error) {
