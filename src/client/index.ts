@@ -102,6 +102,8 @@ function queryOf(document: DocumentNode): string {
 
 /** A result line longer than this is refused rather than held (a task's result is unbounded). */
 const MAX_RESULT_LINE_BYTES = 256 * 1024 * 1024; // 256 MiB
+/** The longest wait before a reconnection: 10 attempts take about a minute and a half. */
+const MAX_RETRY_WAIT_MS = 10_000;
 /** The server closes a socket with this code when its key is refused: retrying would not help. */
 const FORBIDDEN_CLOSE = 4403;
 
@@ -181,7 +183,10 @@ export function createClient(options: ClientOptions): BatchwireClient {
       connectionParams: authorization,
       lazy: true,
       retryAttempts: options.retryAttempts ?? 10,
-      shouldRetry: (event) => isCloseEvent(event) && event.code !== FORBIDDEN_CLOSE,
+      // A drop reaches graphql-ws as a close event (ws) or an error event first (Node's own
+      // WebSocket); either is retried. A refused key is not.
+      shouldRetry: (event) => !(isCloseEvent(event) && event.code === FORBIDDEN_CLOSE),
+      retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** retries, MAX_RETRY_WAIT_MS) * (0.5 + Math.random()))),
       on: { connected: () => void connections++ },
     });
     return ws;
