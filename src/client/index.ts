@@ -107,6 +107,18 @@ const MAX_RETRY_WAIT_MS = 10_000;
 /** The server closes a socket with this code when its key is refused: retrying would not help. */
 const FORBIDDEN_CLOSE = 4403;
 
+/** A file on disk as a Blob that is read as it is sent (Node only). */
+async function openFile(path: string): Promise<Blob> {
+  const fs = await import("node:fs");
+  try {
+    await fs.promises.access(path, fs.constants.R_OK);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new Error(`cannot read ${path}: ${code === "ENOENT" ? "no such file" : (error as Error).message}`, { cause: error });
+  }
+  return fs.openAsBlob(path);
+}
+
 function isCloseEvent(value: unknown): value is { code: number; reason: string } {
   return typeof value === "object" && value !== null && "code" in value && "reason" in value;
 }
@@ -159,7 +171,7 @@ export function createClient(options: ClientOptions): BatchwireClient {
   }
 
   async function submitFile({ file, ...input }: FileSubmission): Promise<Batch> {
-    const blob = typeof file === "string" ? await (await import("node:fs")).openAsBlob(file) : file;
+    const blob = typeof file === "string" ? await openFile(file) : file;
     const name = typeof file === "string" ? file.split(/[\\/]/).pop()! : "tasks.jsonl";
     // The GraphQL multipart request: the operation, where its file goes, then the file, which the
     // server reads as it arrives.
