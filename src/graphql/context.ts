@@ -5,6 +5,7 @@ import type { JobStatistics } from "../db/statistics.ts";
 import type { KindRegistry } from "../worker/registry.ts";
 import type { ProgressFeeds } from "../events/progressStream.ts";
 import type { Principal } from "../auth/authenticator.ts";
+import type { WebhookServices } from "../webhooks/services.ts";
 
 /** The long-lived services resolvers use; one per process. */
 export interface Services {
@@ -21,6 +22,7 @@ export interface Services {
   maxMetadataBytes: number;
   completionWindowSeconds: number;
   retentionSeconds: number;
+  webhooks: WebhookServices;
 }
 
 export interface Context {
