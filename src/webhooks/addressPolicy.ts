@@ -26,18 +26,19 @@ function embeddedIPv4(address: ipaddr.IPv6): ipaddr.IPv4 | undefined {
   return undefined;
 }
 
-/** Why `address` (an IP literal) may not be a webhook's target; undefined when it may. */
+/**
+ * What kind of address `address` (an IP literal) is, when that kind may not be a webhook's target
+ * ("a loopback address"); undefined when it may be one.
+ */
 export function addressRefusal(address: string): string | undefined {
-  if (!ipaddr.isValid(address)) return `${address} is not an IP address`;
-  let parsed = ipaddr.parse(address);
-  if (parsed.kind() === "ipv6") {
-    const inner = embeddedIPv4(parsed as ipaddr.IPv6);
-    if (inner) parsed = inner;
-  }
-  const range = parsed.range();
+  if (!ipaddr.isValid(address)) return "not an IP address";
+  const parsed = ipaddr.parse(address);
+  const inner = parsed.kind() === "ipv6" ? embeddedIPv4(parsed as ipaddr.IPv6) : undefined;
+  const judged = inner ?? parsed;
+  const range = judged.range();
   if (range === "unicast") return undefined;
-  const shown = parsed.toString() === address ? address : `${address} (${parsed.toString()})`;
-  return `${shown} is ${LABEL[range] ?? `in a special-purpose range (${range})`}`;
+  const label = LABEL[range] ?? `an address of a special-purpose range (${range})`;
+  return inner ? `${label} (IPv4 ${inner.toString()} inside IPv6)` : label;
 }
 
 /** The address of a URL host that is an IP literal (`[::1]` loses its brackets); undefined for a name. */

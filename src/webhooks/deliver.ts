@@ -125,8 +125,14 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<voi
     async (jobs: DeliveryJob[]) => {
       await Promise.all(
         jobs.map(async (job) => {
-          const outcome = await attempt(deps, job);
-          deps.onOutcome?.(outcome);
+          try {
+            const outcome = await attempt(deps, job);
+            deps.onOutcome?.(outcome);
+          } catch (error) {
+            // pg-boss fails the job and retries it; the delivery row did not record this attempt.
+            deps.log.warn({ err: error, deliveryId: job.data.deliveryId }, "webhook attempt could not be recorded");
+            throw error;
+          }
         }),
       );
     },

@@ -27,7 +27,7 @@ export function checkEndpointUrl(input: string, policy: TargetPolicy): { url: UR
   const address = literalAddress(url.hostname);
   if (address !== undefined && !policy.allowPrivateNetworks) {
     const refusal = addressRefusal(address);
-    if (refusal) return { problem: `url's host ${refusal}; set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true to allow it` };
+    if (refusal) return { problem: `url's host ${address} is ${refusal}; set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true to allow it` };
   }
   return { url };
 }

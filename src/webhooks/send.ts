@@ -87,7 +87,10 @@ export async function sendWebhook(target: string, body: string, headers: Record<
     for (const { address } of addresses) {
       const refusal = addressRefusal(address);
       // One bad address refuses the host: a name that points inside the network may not be used.
-      if (refusal) return refused(`refused: ${host === undefined ? `${url.hostname} resolves to ` : ""}${refusal} (WEBHOOK_ALLOW_PRIVATE_NETWORKS is off)`);
+      if (refusal) {
+        const what = host === undefined ? `${url.hostname} resolves to ${address}, ${refusal}` : `${address} is ${refusal}`;
+        return refused(`refused: ${what} (WEBHOOK_ALLOW_PRIVATE_NETWORKS is off)`);
+      }
     }
   }
 

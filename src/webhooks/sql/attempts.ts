@@ -72,7 +72,7 @@ export async function recordAttempt(client: PoolClient, a: AttemptRecord): Promi
        returning endpoint_id
      ), streak as (
        select ep.id, ep.enabled,
-              ep.enabled and not $4::bool and ep.failing_since < now() - interval '${DISABLE_AFTER}' as disable
+              ep.enabled and not $4::bool and coalesce(ep.failing_since < now() - interval '${DISABLE_AFTER}', false) as disable
        from webhook_endpoint ep join delivery on delivery.endpoint_id = ep.id
        where $3::int > 0
        for update of ep
