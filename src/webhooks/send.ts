@@ -63,7 +63,7 @@ function describe(error: unknown): string {
 
 export async function sendWebhook(target: string, body: string, headers: Record<string, string>, options: SendOptions): Promise<AttemptResult> {
   const checked = checkEndpointUrl(target, options.policy);
-  if ("problem" in checked) return refused(checked.problem);
+  if ("problem" in checked) return refused(`refused: ${checked.problem}`);
   const { url } = checked;
   const timeoutMs = options.timeoutMs ?? ATTEMPT_TIMEOUT_MS;
   const deadline = AbortSignal.timeout(timeoutMs);
@@ -89,7 +89,7 @@ export async function sendWebhook(target: string, body: string, headers: Record<
       // One bad address refuses the host: a name that points inside the network may not be used.
       if (refusal) {
         const what = host === undefined ? `${url.hostname} resolves to ${address}, ${refusal}` : `${address} is ${refusal}`;
-        return refused(`refused: ${what} (WEBHOOK_ALLOW_PRIVATE_NETWORKS is off)`);
+        return refused(`refused: ${what}; set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true to allow it`);
       }
     }
   }

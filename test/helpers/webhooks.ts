@@ -20,6 +20,8 @@ export interface ReceivedRequest {
 export interface Reply {
   status: number;
   body?: string;
+  /** Never answer (the connection stays open until the receiver closes). */
+  hang?: boolean;
 }
 
 export interface Receiver {
@@ -45,7 +47,8 @@ export async function startReceiver(
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
       const request = { method: req.method ?? "", path: req.url ?? "", headers, body: Buffer.concat(chunks).toString("utf8") };
       requests.push(request);
-      const { status, body } = reply(requests.length, request);
+      const { status, body, hang } = reply(requests.length, request);
+      if (hang) return;
       res.writeHead(status, { "content-type": "text/plain" }).end(body ?? "ok");
     });
   });
