@@ -122,10 +122,14 @@ describe("sending one attempt", () => {
   });
 
   it("connects to the address it checked: the host is resolved once, and not again by the connection", async () => {
-    const hook = await receiver();
-    const answers = ["127.0.0.1", "127.0.0.3"]; // a second lookup would lead elsewhere
+    // The receiver listens on 127.0.0.2 only; the system resolves localhost to 127.0.0.1, where
+    // nothing listens. Only a connection pinned to the checked address reaches the receiver.
+    const hook = await receiver(undefined, { host: "127.0.0.2" });
     let lookups = 0;
-    const resolve: Resolve = async () => [{ address: answers[Math.min(lookups++, 1)]!, family: 4 }];
+    const resolve: Resolve = async () => {
+      lookups++;
+      return [{ address: "127.0.0.2", family: 4 }];
+    };
     const result = await sendWebhook(`http://localhost:${hook.port}/hook?x=1`, '{"a":1}', { "webhook-id": "msg_1" }, { policy: OPEN, resolve });
     expect(result).toMatchObject({ ok: true, status: 200 });
     expect(lookups).toBe(1);
