@@ -14,8 +14,6 @@ export interface Webhooks {
   services: WebhookServices;
   /** Starts the dispatcher and the delivery worker (worker role). */
   startDelivery(options?: { onOutcome?: (outcome: AttemptOutcome) => void }): Promise<void>;
-  /** Dispatches what the outbox holds now (tests, operators). */
-  dispatchNow(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -49,7 +47,6 @@ export async function setUpWebhooks(deps: { pool: Pool; boss: PgBoss; log: Logge
         onOutcome: options.onOutcome,
       });
     },
-    dispatchNow: () => dispatcher?.runOnce() ?? Promise.resolve(0),
     stop: async () => {
       await dispatcher?.stop();
     },
