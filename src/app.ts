@@ -10,6 +10,7 @@ import { createPool, type Pool } from "./db/pool.ts";
 import { JobStatistics } from "./db/statistics.ts";
 import { EventHub } from "./events/hub.ts";
 import { ProgressFeeds } from "./events/progressStream.ts";
+import { TenantFeeds } from "./events/tenantFeed.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createHttpServer, listen } from "./server/http.ts";
 import { attachWebSocket, type WebSocketHandle } from "./server/ws.ts";
@@ -127,6 +128,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
             kinds: registry,
             statistics,
             progress: new ProgressFeeds(hub, { minIntervalMs: config.eventIntervalMs }),
+            batchUpdates: new TenantFeeds(hub, { minIntervalMs: config.eventIntervalMs }),
             maxTasksPerBatch: config.maxTasksPerBatch,
             maxTaskInputBytes: config.maxTaskInputBytes,
             maxMetadataBytes: config.maxMetadataBytes,

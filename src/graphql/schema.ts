@@ -7,6 +7,7 @@ import "./types/taskKind.ts";
 import "./types/submitBatch.ts";
 import "./types/lifecycle.ts";
 import "./types/jobProgress.ts";
+import "./types/batchUpdates.ts";
 
 export const schema: GraphQLSchema = builder.toSchema();
 
