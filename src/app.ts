@@ -4,6 +4,7 @@ import { PgBoss } from "pg-boss";
 import { Authenticator } from "./auth/authenticator.ts";
 import { SessionRegistry } from "./auth/sessions.ts";
 import { loadConfig, type Config } from "./config.ts";
+import { createDashboard } from "./dashboard/serve.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "./db/embedded.ts";
 import { migrate } from "./db/migrate.ts";
 import { createPool, type Pool } from "./db/pool.ts";
@@ -138,7 +139,8 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
           log,
         })
       : undefined;
-    server = createHttpServer({ yoga, maxRequestBytes: config.maxRequestBytes, isReady: () => ready, role: config.role });
+    const dashboard = yoga && (config.dashboard ?? !config.production) ? createDashboard({ keysRequired: async () => !(await auth.isOpen()) }) : undefined;
+    server = createHttpServer({ yoga, maxRequestBytes: config.maxRequestBytes, isReady: () => ready, role: config.role, dashboard });
     if (yoga) {
       ws = attachWebSocket(server, yoga, {
         auth,
