@@ -83,7 +83,7 @@ export function ConfirmDialog({ open, title, children, confirmLabel, onConfirm, 
 
 /** JSON, scrollable (and so focusable, for keyboards) when long. */
 export function JsonBlock({ value, label }) {
-  return html`<pre class="json" tabindex="0" aria-label=${label}>${JSON.stringify(value, null, 2) ?? "null"}</pre>`;
+  return html`<pre class="json" role="group" tabindex="0" aria-label=${label}>${JSON.stringify(value, null, 2) ?? "null"}</pre>`;
 }
 
 /** Previous / next over a Relay connection; `cursors` is the stack of `after`s that led here. */
