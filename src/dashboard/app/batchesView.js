@@ -56,12 +56,7 @@ export function BatchesView() {
     const stop = subscribe(UPDATES, {}, {
       next: ({ batchUpdates: { batch } }) => {
         observe(batch);
-        setList((list) => {
-          if (!list) return list;
-          const next = applyUpdate(list, batch, view.current.status || null, view.current.firstPage);
-          if (next.rows.length > MAX_ROWS) setReads((n) => n + 1);
-          return next;
-        });
+        setList((list) => list && applyUpdate(list, batch, view.current.status || null, view.current.firstPage));
       },
       error: setError,
     });
@@ -71,6 +66,12 @@ export function BatchesView() {
       unlisten();
     };
   }, []);
+
+  // Grown past its bound by new batches: the page is read afresh (with cursors for paging on).
+  const overgrown = (list?.rows.length ?? 0) > MAX_ROWS;
+  useEffect(() => {
+    if (overgrown) setReads((n) => n + 1);
+  }, [overgrown]);
 
   useEffect(() => {
     let current = true;

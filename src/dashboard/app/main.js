@@ -48,9 +48,10 @@ function Header({ path }) {
 
 function App() {
   const path = usePath();
-  useStore();
+  const store = useStore();
+  // A new key means a new socket: the view starts over on it.
   return html`<${Header} path=${path} />
-    <main>${needsKey() ? html`<${KeyForm} />` : route(path)}</main>`;
+    <main key=${store.key ?? ""}>${needsKey() ? html`<${KeyForm} />` : route(path)}</main>`;
 }
 
 render(html`<${App} />`, document.getElementById("app"));
