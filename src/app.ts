@@ -4,12 +4,14 @@ import { PgBoss } from "pg-boss";
 import { Authenticator } from "./auth/authenticator.ts";
 import { SessionRegistry } from "./auth/sessions.ts";
 import { loadConfig, type Config } from "./config.ts";
+import { createDashboard } from "./dashboard/serve.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "./db/embedded.ts";
 import { migrate } from "./db/migrate.ts";
 import { createPool, type Pool } from "./db/pool.ts";
 import { JobStatistics } from "./db/statistics.ts";
 import { EventHub } from "./events/hub.ts";
 import { ProgressFeeds } from "./events/progressStream.ts";
+import { TenantFeeds } from "./events/tenantFeed.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createHttpServer, listen } from "./server/http.ts";
 import { createResultsRoute } from "./server/results.ts";
@@ -20,6 +22,7 @@ import { ensureQueues } from "./worker/queues.ts";
 import { createRegistry, type KindRegistry } from "./worker/registry.ts";
 import { startWorkers, type RunningWorkers } from "./worker/runner.ts";
 import { startMaintenance, type Maintenance } from "./worker/maintenance.ts";
+import { setUpWebhooks, type Webhooks } from "./webhooks/runtime.ts";
 
 export interface BatchwireOptions {
   /** Settings; anything left out is read from the environment. */
@@ -60,6 +63,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
   let maintenance: Maintenance | undefined;
   let registry: KindRegistry | undefined;
   let statistics: JobStatistics | undefined;
+  let webhooks: Webhooks | undefined;
   let databaseUrl = "";
   let port = 0;
   let ready = false;
@@ -89,6 +93,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
     await boss.start();
     // Dead-lettered jobs stay redrivable for as long as a finished batch may be kept.
     await ensureQueues(boss, registry.all(), config.heartbeatSeconds, config.completionWindowSeconds + config.retentionSeconds);
+    webhooks = await setUpWebhooks({ pool, boss, log, config });
 
     // API processes fan batch changes out to subscribers; workers hear cancellations through it.
     hub = new EventHub(pool, databaseUrl, log);
@@ -129,20 +134,24 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
             kinds: registry,
             statistics,
             progress: new ProgressFeeds(hub, { minIntervalMs: config.eventIntervalMs }),
+            batchUpdates: new TenantFeeds(hub, { minIntervalMs: config.eventIntervalMs }),
             maxTasksPerBatch: config.maxTasksPerBatch,
             maxTaskInputBytes: config.maxTaskInputBytes,
             maxMetadataBytes: config.maxMetadataBytes,
             completionWindowSeconds: config.completionWindowSeconds,
             retentionSeconds: config.retentionSeconds,
+            webhooks: webhooks.services,
           },
           log,
         })
       : undefined;
+    const dashboard = yoga && (config.dashboard ?? !config.production) ? createDashboard({ keysRequired: async () => !(await auth.isOpen()) }) : undefined;
     server = createHttpServer({
       yoga,
       maxRequestBytes: config.maxRequestBytes,
       isReady: () => ready,
       role: config.role,
+      dashboard,
       results: yoga && createResultsRoute({ pool, auth, log }),
     });
     if (yoga) {
@@ -170,6 +179,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
         concurrency: config.workerConcurrency,
         pollIntervalSeconds: config.pollIntervalSeconds,
       });
+      await webhooks.startDelivery();
       maintenance = startMaintenance({
         pool,
         boss,
@@ -192,6 +202,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
     server?.closeIdleConnections();
     sessions?.stop();
     await ws?.close();
+    await webhooks?.stop();
     await boss?.stop({ graceful: true, timeout: config.shutdownTimeoutMs, close: true });
     await maintenance?.stop();
     await workers?.stop();

@@ -1,5 +1,7 @@
 // config.ts: the only reader of process.env; turns it into a validated, typed Config.
 import { z } from "zod";
+import { isSealingKey } from "./webhooks/secrets.ts";
+import { DEFAULT_RETRY_BASE_SECONDS } from "./webhooks/queue.ts";
 
 const Role = z.enum(["all", "api", "worker"]);
 const LogLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
@@ -30,6 +32,7 @@ const EnvSchema = z.object({
   EVENTS_PER_SECOND: positiveInt.default(10), // per subscriber
   // Security: see the README's Security section.
   GRAPHIQL: flag.optional(), // default: on, except in production
+  DASHBOARD: flag.optional(), // default: on, except in production
   INTROSPECTION: flag.optional(), // default: on, except in production
   MAX_QUERY_DEPTH: positiveInt.default(10), // nested fields in one operation (the schema needs 8)
   MAX_QUERY_ALIASES: positiveInt.default(15),
@@ -52,6 +55,13 @@ const EnvSchema = z.object({
     .transform((value) => value.split(",").map((origin) => origin.trim()).filter(Boolean))
     .pipe(z.array(z.url().transform((origin) => new URL(origin).origin)))
     .default([]),
+  // Webhooks: see the README's Webhooks section.
+  WEBHOOK_SECRET_KEY: z.string().refine(isSealingKey, "must be base64 of 32 bytes (`openssl rand -base64 32`)").optional(),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: flag.optional(), // default: off; loopback, private and link-local targets refused
+  // The first retry comes base to 2 x base seconds after a failure; at most 15, so that is within 30 s.
+  WEBHOOK_RETRY_BASE_SECONDS: z.coerce.number().int().min(1).max(15).default(DEFAULT_RETRY_BASE_SECONDS),
+  // Where clients reach this service (https://batch.example.com): makes webhook resultsUrl absolute.
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 export type Role = z.infer<typeof Role>;
@@ -83,6 +93,8 @@ export interface Config {
   eventIntervalMs: number;
   /** Serve GraphiQL at GET /graphql; unset: on, except in production. */
   graphiql: boolean | undefined;
+  /** Serve the dashboard at /dashboard (and redirect / to it); unset: on, except in production. */
+  dashboard: boolean | undefined;
   /** Answer __schema / __type queries; unset: on, except in production. */
   introspection: boolean | undefined;
   maxQueryDepth: number;
@@ -104,6 +116,14 @@ export interface Config {
   authRecheckMs: number;
   /** Origins whose browser pages may call the API (CORS and WebSocket Origin); none: same origin only. */
   corsOrigins: string[];
+  /** WEBHOOK_SECRET_KEY: base64 of the 32-byte key that seals webhook secrets; unset: see webhooks/secrets.ts. */
+  webhookSecretKey: string | undefined;
+  /** Let webhooks reach loopback, private, link-local and the other special-purpose addresses. */
+  webhookAllowPrivateNetworks: boolean;
+  /** Base of the webhook retry backoff, in seconds (the first retry after base to 2 x base). */
+  webhookRetryBaseSeconds: number;
+  /** The service's public URL, for absolute links in webhook payloads; unset: paths. */
+  publicBaseUrl: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -142,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolMax: e.DB_POOL_MAX,
     eventIntervalMs: Math.ceil(1_000 / e.EVENTS_PER_SECOND),
     graphiql: e.GRAPHIQL,
+    dashboard: e.DASHBOARD,
     introspection: e.INTROSPECTION,
     maxQueryDepth: e.MAX_QUERY_DEPTH,
     maxQueryAliases: e.MAX_QUERY_ALIASES,
@@ -156,5 +177,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxConnectionsPerKey: e.MAX_CONNECTIONS_PER_KEY,
     authRecheckMs: Math.round(e.AUTH_RECHECK_SECONDS * 1_000),
     corsOrigins: e.CORS_ORIGINS,
+    webhookSecretKey: e.WEBHOOK_SECRET_KEY,
+    webhookAllowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? false,
+    webhookRetryBaseSeconds: e.WEBHOOK_RETRY_BASE_SECONDS,
+    publicBaseUrl: e.PUBLIC_BASE_URL,
   };
 }

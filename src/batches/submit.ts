@@ -10,6 +10,7 @@ import type { BatchRow } from "./rows.ts";
 import { getBatchByIdempotencyKey } from "./sql/getBatch.ts";
 import { insertBatch } from "./sql/insertBatch.ts";
 import { insertTasks, type NewTask } from "./sql/insertTasks.ts";
+import { notifyCreated } from "./sql/notifyCreated.ts";
 import { checkBatchOptions, noTasks, TaskValidator, tooManyTasks, type BatchOptions, type SubmitTaskInput, type ValidationLimits } from "./validation.ts";
 
 export type { SubmitTaskInput } from "./validation.ts";
@@ -99,6 +100,7 @@ export async function storeBatch(deps: SubmitDeps, owner: string, input: BatchOp
       }
       for (const [kind, jobs] of jobsByKind) await deps.boss.insert(queueName(kind), jobs, { db });
     }
+    await notifyCreated(client, batch);
     inserted = true;
     return batch;
   });

@@ -4,7 +4,9 @@ import type { Pool } from "../db/pool.ts";
 import type { JobStatistics } from "../db/statistics.ts";
 import type { KindRegistry } from "../worker/registry.ts";
 import type { ProgressFeeds } from "../events/progressStream.ts";
+import type { TenantFeeds } from "../events/tenantFeed.ts";
 import type { Principal } from "../auth/authenticator.ts";
+import type { WebhookServices } from "../webhooks/services.ts";
 
 /** The long-lived services resolvers use; one per process. */
 export interface Services {
@@ -15,12 +17,15 @@ export interface Services {
   statistics: JobStatistics;
   /** jobProgress streams, fed by the process's event hub. */
   progress: ProgressFeeds;
+  /** batchUpdates streams, fed by the same hub. */
+  batchUpdates: TenantFeeds;
   maxTasksPerBatch: number;
   /** Largest JSON of one task's input, and of one batch's metadata, in bytes. */
   maxTaskInputBytes: number;
   maxMetadataBytes: number;
   completionWindowSeconds: number;
   retentionSeconds: number;
+  webhooks: WebhookServices;
 }
 
 export interface Context {
