@@ -1,5 +1,5 @@
-// http.ts: the node:http server: /healthz, the dashboard, a request size limit, and yoga for
-// everything else.
+// http.ts: the node:http server: /healthz, /metrics, the dashboard, a request size limit, and
+// yoga for everything else.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { DashboardHandler } from "../dashboard/serve.ts";
 import { ErrorCode } from "../errors.ts";
@@ -15,9 +15,11 @@ export interface HttpOptions {
   dashboard?: DashboardHandler;
   /** GET /batches/{id}/results.jsonl (results.ts); returns false for other paths. */
   results?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** GET /metrics (observability/metricsRoute.ts), on every role; returns false for other paths. */
+  metrics?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
-export function createHttpServer({ yoga, maxRequestBytes, isReady, role, dashboard, results }: HttpOptions): Server {
+export function createHttpServer({ yoga, maxRequestBytes, isReady, role, dashboard, results, metrics }: HttpOptions): Server {
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") {
@@ -26,6 +28,7 @@ export function createHttpServer({ yoga, maxRequestBytes, isReady, role, dashboa
       res.end(JSON.stringify({ status: ready ? "ok" : "starting", role }));
       return;
     }
+    if (metrics?.(req, res)) return;
     if (dashboard?.(req, res)) return;
     if (results?.(req, res)) return;
     if (Number(req.headers["content-length"] ?? 0) > maxRequestBytes) return tooLarge(res, maxRequestBytes);
