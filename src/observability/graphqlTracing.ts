@@ -9,12 +9,12 @@ import { recordFailure, tracer } from "./tracing.ts";
 
 type Carrier = Headers | Record<string, string | string[] | undefined>;
 
+// yoga's Request may carry @whatwg-node's Headers rather than Node's own: told apart by shape.
+const isHeaders = (carrier: Carrier): carrier is Headers => typeof (carrier as Headers).get === "function";
+
 const headerGetter: TextMapGetter<Carrier> = {
-  keys: (carrier) => (carrier instanceof Headers ? [...carrier.keys()] : Object.keys(carrier)),
-  get: (carrier, key) => {
-    if (carrier instanceof Headers) return carrier.get(key) ?? undefined;
-    return carrier[key.toLowerCase()];
-  },
+  keys: (carrier) => (isHeaders(carrier) ? [...carrier.keys()] : Object.keys(carrier)),
+  get: (carrier, key) => (isHeaders(carrier) ? (carrier.get(key) ?? undefined) : carrier[key.toLowerCase()]),
 };
 
 /** The context an operation's span starts in: the caller's trace when its request carries one. */
