@@ -1,7 +1,7 @@
 // taskBacklog.ts: the cluster-wide backlog behind batchwire_tasks and
 // batchwire_oldest_queued_task_age_seconds, read from the database at scrape time, one query per
 // cache period however many scrapers ask, and bounded by a statement timeout.
-import { withTransaction, type Pool } from "../db/pool.ts";
+import type { Pool } from "../db/pool.ts";
 import type { Logger } from "../logger.ts";
 import { BACKLOG_STATUSES, type Backlog, type BacklogStatus } from "./metrics.ts";
 
@@ -29,18 +29,18 @@ interface BacklogRow {
  * skipped by its second column.
  */
 export async function readTaskBacklog(pool: Pool, timeoutMs: number): Promise<BacklogRow[]> {
-  return withTransaction(pool, async (client) => {
-    await client.query(`select set_config('statement_timeout', $1, true)`, [String(timeoutMs)]);
-    const { rows } = await client.query<BacklogRow>(
-      `select t.kind, t.status, count(*)::int as n,
-              extract(epoch from now() - min(t.created_at) filter (where t.status = 'QUEUED'))::float8 as oldest_queued_seconds
-         from batch b
-         join task t on t.batch_id = b.id and t.status in ('QUEUED', 'RUNNING', 'RETRYING')
-        where b.status in ('QUEUED', 'RUNNING', 'CANCELING')
-        group by t.kind, t.status`,
-    );
-    return rows;
-  });
+  // One round trip: two statements in one simple query run as one implicit transaction, so the
+  // timeout holds for the select alone and is gone with it, even when it fires.
+  const results = (await pool.query(
+    `set local statement_timeout = ${Math.max(1, Math.trunc(timeoutMs))};
+     select t.kind, t.status, count(*)::int as n,
+            extract(epoch from now() - min(t.created_at) filter (where t.status = 'QUEUED'))::float8 as oldest_queued_seconds
+       from batch b
+       join task t on t.batch_id = b.id and t.status in ('QUEUED', 'RUNNING', 'RETRYING')
+      where b.status in ('QUEUED', 'RUNNING', 'CANCELING')
+      group by t.kind, t.status`,
+  )) as unknown as [unknown, { rows: BacklogRow[] }];
+  return results[1].rows;
 }
 
 /** Every registered kind gets a series per status (zeros included), so alerts never see gaps. */
