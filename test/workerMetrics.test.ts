@@ -35,6 +35,8 @@ it("a worker-only process serves /metrics with the slots it offers per task kind
   expect(value(scraped, "batchwire_db_pool_max_connections", { pool: "batchwire" })).toBe(5);
   expect(value(scraped, "batchwire_db_pool_max_connections", { pool: "pgboss" })).toBe(5);
   expect(family(scraped, "batchwire_tasks")!.metrics.length).toBe(4 * 3);
+  // Stopped here: the next test's deliveries must not be taken by this worker.
+  await worker.stop();
 
 });
 
