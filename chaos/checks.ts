@@ -3,11 +3,12 @@
 // itself did (the batches it submitted and canceled, the pids it SIGKILLed).
 //
 // Execution is at least once and accounting exactly once. So a task may run more often than it
-// is counted, but only in one way: an execution whose outcome a SIGKILL of its process kept from
-// being written may be run again without being charged against the retry limit. A task may thus
-// have at most retryLimit + 1 executions, plus one for each SIGKILLed process that ran it. Every
-// other bound is strict: no execution's ctx.attempt and no task's `attempts` above
-// retryLimit + 1, and no recorded outcome that no execution produced.
+// is counted, but only in one way: a run cut off from the database by its process (SIGKILLed
+// before its outcome was written, or SIGSTOPped past its heartbeat so that its task ran again
+// elsewhere) may be followed by one run that is not charged against the retry limit. A task may
+// thus have at most retryLimit + 1 recorded executions, plus one for each SIGKILLed or SIGSTOPped
+// process that ran it. Every other bound is strict: no execution's ctx.attempt and no task's
+// `attempts` above retryLimit + 1, and no recorded outcome that no execution produced.
 import type { Execution } from "./executions.ts";
 import type { ProcessDeath } from "./cluster.ts";
 import { COUNTERS, FINAL_BATCH, FINAL_TASK, type Subscriber } from "./subscribers.ts";
@@ -21,7 +22,8 @@ export interface Facts {
   requestFailures: string[];
   executions: Execution[];
   retryLimits: Map<string, number>;
-  killedPids: Set<number>;
+  /** Processes the run SIGKILLed or SIGSTOPped. */
+  interruptedPids: Set<number>;
   subscribers: Subscriber[];
   deaths: ProcessDeath[];
 }
@@ -122,9 +124,9 @@ function retryLimits(f: Facts): CheckResult {
     }
     const runs = byTask.get(task.id) ?? [];
     most = Math.max(most, runs.length);
-    const killed = new Set(runs.filter((e) => f.killedPids.has(e.pid)).map((e) => e.pid)).size;
-    if (runs.length > limit + 1 + killed) {
-      problems.push(`task ${task.id} (${task.kind}, retryLimit ${limit}) ran ${runs.length} times, ${killed} of its processes SIGKILLed: ${describeRuns(runs)}`);
+    const interrupted = new Set(runs.filter((e) => f.interruptedPids.has(e.pid)).map((e) => e.pid)).size;
+    if (runs.length > limit + 1 + interrupted) {
+      problems.push(`task ${task.id} (${task.kind}, retryLimit ${limit}) ran ${runs.length} times, ${interrupted} of its processes interrupted: ${describeRuns(runs)}`);
     } else if (runs.length > limit + 1) excused++;
     for (const run of runs) {
       if (run.attempt > limit + 1) problems.push(`task ${task.id} (${task.kind}, retryLimit ${limit}) ran an attempt ${run.attempt} (execution ${run.execution})`);
@@ -141,7 +143,7 @@ function retryLimits(f: Facts): CheckResult {
     problems,
     summary:
       `${f.executions.length} executions (${tally(f.executions.map((e) => e.outcome ?? "cut short"))}), at most ${most} of one task; ` +
-      `${excused} tasks over retryLimit + 1 by a run a SIGKILL cut short (${cut} runs cut short)`,
+      `${excused} tasks over retryLimit + 1 by a run a SIGKILL or SIGSTOP cut off (${cut} runs cut short)`,
   };
 }
 

@@ -30,20 +30,23 @@ export class Postgres {
   readonly #dataDir: string;
   #db: EmbeddedDatabase | undefined;
   #port: number | undefined;
+  #url: string | undefined;
   readonly #log = createLogger("silent");
 
   constructor(dataDir: string) {
     this.#dataDir = dataDir;
   }
 
+  /** The same across restarts (the port is kept), so it may be handed out while the server is down. */
   get url(): string {
-    if (!this.#db) throw new Error("PostgreSQL is not running");
-    return this.#db.url;
+    if (!this.#url) throw new Error("PostgreSQL was never started");
+    return this.#url;
   }
 
   async start(): Promise<void> {
     this.#db = await startEmbeddedPostgres(this.#dataDir, this.#log, this.#port);
     this.#port = this.#db.port;
+    this.#url = this.#db.url;
   }
 
   /** Fast shutdown (every backend ends, open transactions roll back), `downMs` down, start again. */
@@ -100,8 +103,8 @@ export class Slot {
   #current: Incarnation | undefined;
   #wanted = false;
   #starting: Promise<void> | undefined;
-  /** SIGKILLs sent, by pid, with when. */
-  readonly kills: { pid: number; at: number }[] = [];
+  /** The SIGKILLs and SIGSTOPs the run sent, by pid, with when. */
+  readonly interruptions: { pid: number; signal: "SIGKILL" | "SIGSTOP"; at: number }[] = [];
   /** Processes that exited before they were ready (a start during a PostgreSQL restart). */
   startFailures = 0;
   /** Processes that died after they were ready without a signal of ours: always a finding. */
@@ -203,8 +206,21 @@ export class Slot {
     this.#wanted = false;
     current.signalled = true;
     current.child.kill("SIGKILL");
-    this.kills.push({ pid: current.pid, at: Date.now() });
+    this.interruptions.push({ pid: current.pid, signal: "SIGKILL", at: Date.now() });
     return current.pid;
+  }
+
+  /**
+   * SIGSTOPs the process (a stall: a long GC pause, a frozen VM) and returns a function that
+   * SIGCONTs it. Its connections stay open and its heartbeats stop, so pg-boss gives its tasks to
+   * another worker while it still holds them.
+   */
+  pause(): { pid: number; resume: () => void } | undefined {
+    const current = this.#current;
+    if (!current?.ready) return undefined;
+    current.child.kill("SIGSTOP");
+    this.interruptions.push({ pid: current.pid, signal: "SIGSTOP", at: Date.now() });
+    return { pid: current.pid, resume: () => void current.child.kill("SIGCONT") };
   }
 
   /** SIGTERM (a graceful stop), then SIGKILL if it takes longer than `graceMs`. */

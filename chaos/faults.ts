@@ -1,5 +1,6 @@
 // faults.ts: the faults the chaos run injects, on a seeded schedule: SIGKILL of a worker (started
-// again a moment later), SIGKILL and restart of the API process, a PostgreSQL restart,
+// again a moment later), SIGSTOP of a worker past its heartbeat (then SIGCONT, so it wakes up to
+// tasks that ran again elsewhere), SIGKILL and restart of the API process, a PostgreSQL restart,
 // pg_terminate_backend of batchwire's connections, and a subscriber's socket cut. The first
 // rounds go through every kind once (so even a short run injects each), then kinds are drawn by
 // weight. Counts what it injected.
@@ -9,14 +10,15 @@ import type { Cluster, Slot } from "./cluster.ts";
 import type { Random } from "./random.ts";
 import type { Subscribers } from "./subscribers.ts";
 
-export const FAULT_KINDS = ["kill-worker", "restart-postgres", "terminate-connections", "kill-api", "drop-socket"] as const;
+export const FAULT_KINDS = ["kill-worker", "pause-worker", "restart-postgres", "terminate-connections", "kill-api", "drop-socket"] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 const WEIGHTS: Record<FaultKind, number> = {
-  "kill-worker": 35,
+  "kill-worker": 30,
   "terminate-connections": 25,
   "restart-postgres": 15,
   "drop-socket": 15,
-  "kill-api": 10,
+  "kill-api": 8,
+  "pause-worker": 7,
 };
 
 export class Faults {
@@ -29,8 +31,10 @@ export class Faults {
   readonly #subscribers: Subscribers;
   readonly #random: Random;
   readonly #say: (line: string) => void;
-  /** Workers being started again after their SIGKILL. */
+  /** Workers being started again after their SIGKILL, or resumed after their SIGSTOP. */
   readonly #restarts = new Set<Promise<void>>();
+  readonly #restartFailures: unknown[] = [];
+  readonly #paused = new Set<Slot>();
 
   constructor(cluster: Cluster, subscribers: Subscribers, random: Random, say: (line: string) => void) {
     this.#cluster = cluster;
@@ -43,7 +47,7 @@ export class Faults {
     return Object.values(this.counts).reduce((a, b) => a + b, 0);
   }
 
-  /** Injects faults until `until` (epoch ms), then waits for the workers it killed to be back. */
+  /** Injects faults until `until` (epoch ms), then waits for the workers it killed or paused to be back. */
   async run(until: number, started: number): Promise<void> {
     const deck = this.#random.shuffle(FAULT_KINDS);
     while (Date.now() < until) {
@@ -60,6 +64,7 @@ export class Faults {
       this.#say(`  +${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s  ${kind}${detail ? `: ${detail}` : ""}`);
     }
     await Promise.all(this.#restarts);
+    if (this.#restartFailures.length > 0) throw new Error("a killed worker could not be started again", { cause: this.#restartFailures[0] });
   }
 
   /** Injects one fault; a description, or undefined when there was nothing to inject it on. */
@@ -67,6 +72,8 @@ export class Faults {
     switch (kind) {
       case "kill-worker":
         return this.#killWorker();
+      case "pause-worker":
+        return this.#pauseWorker();
       case "kill-api": {
         const pid = this.#cluster.api.kill();
         if (pid === undefined) return this.#skip(kind, "the API process is not running");
@@ -98,9 +105,28 @@ export class Faults {
     const downMs = this.#random.int(500, 5_000);
     const restart = sleep(downMs)
       .then(() => worker.start(Date.now() + 120_000))
+      .catch((error: unknown) => void this.#restartFailures.push(error))
       .finally(() => this.#restarts.delete(restart));
     this.#restarts.add(restart);
     return `${worker.name} (pid ${pid}), restarted after ${downMs} ms`;
+  }
+
+  /** Longer than HEARTBEAT_SECONDS + the supervise interval: the paused worker's tasks run again elsewhere. */
+  #pauseWorker(): string | undefined {
+    const running = this.#cluster.workers.filter((w) => w.ready && !this.#paused.has(w));
+    if (running.length === 0) return this.#skip("pause-worker", "no worker is running");
+    const worker = this.#random.pick(running);
+    const pause = worker.pause()!;
+    this.#paused.add(worker);
+    const pausedMs = this.#random.int(12_000, 18_000);
+    const resume = sleep(pausedMs)
+      .then(() => pause.resume())
+      .finally(() => {
+        this.#paused.delete(worker);
+        this.#restarts.delete(resume);
+      });
+    this.#restarts.add(resume);
+    return `${worker.name} (pid ${pause.pid}) SIGSTOPped for ${pausedMs} ms`;
   }
 
   async #terminateConnections(): Promise<string | undefined> {

@@ -5,9 +5,9 @@
 // For N minutes it submits batches of mixed kinds over GraphQL (echo, sleep, planned failures,
 // a kind that always times out, bulk batches, batches it cancels, batches whose completion
 // window closes), watches each with graphql-ws subscribers, and injects faults at random:
-// SIGKILL of a worker (started again after a moment), SIGKILL and restart of the API process,
-// PostgreSQL restarts, pg_terminate_backend of batchwire's connections, and cut subscriber
-// sockets. The seed (printed first, set with --seed) fixes the plan of batches and faults; the
+// SIGKILL of a worker (started again after a moment), SIGSTOP of a worker past its heartbeat
+// (then SIGCONT), SIGKILL and restart of the API process, PostgreSQL restarts,
+// pg_terminate_backend of batchwire's connections, and cut subscriber sockets. The seed (printed first, set with --seed) fixes the plan of batches and faults; the
 // interleaving with the processes' own timing is not reproducible, the plan is.
 //
 // Then it stops injecting, waits (until --settle-seconds, 150 by default) for every batch to be
@@ -19,15 +19,17 @@
 // - no task lost: every submitted batch and task is in the tables, and no other batch;
 // - no task run past its kind's retry limit. Execution is at least once, accounting exactly
 //   once: a handler may run more often than its task is charged for, in one way only: a run
-//   whose outcome a SIGKILL of its process kept from being written may be re-run uncharged. So
-//   a task may have at most retryLimit + 1 recorded executions plus one per SIGKILLed process
-//   that ran it; no execution's ctx.attempt and no task's `attempts` may exceed
-//   retryLimit + 1, and a task whose every allowed attempt must fail never SUCCEEDS;
+//   cut off by its process's fate (SIGKILLed before its outcome was written, or SIGSTOPped past
+//   its heartbeat while its task ran again elsewhere) may be followed by one uncharged run. So a
+//   task may have at most retryLimit + 1 recorded executions plus one per SIGKILLed or
+//   SIGSTOPped process that ran it; no execution's ctx.attempt and no task's `attempts` may
+//   exceed retryLimit + 1, and a task whose every allowed attempt must fail never SUCCEEDS;
 // - every SUCCEEDED task's result (and every PLANNED_FAILURE error) names a recorded
 //   execution of that task that ended that way (the kinds record each run in a file per
 //   process, which no fault can take back);
 // - every subscriber got its batch's final event, matching the tables (after resubscribing
-//   where its socket died), and every event it got was consistent;
+//   where its socket died), and every event it got was consistent: counts add up, versions and
+//   finished counts never go back, and a task listed final is never listed again;
 // - no batchwire process died other than by the run's own signals.
 // It prints the faults injected by kind and one line per check, with what broke. Exit code 0
 // only when every check holds; 1 when one fails; 2 when the run itself could not go on.
@@ -35,7 +37,7 @@ import { chmod, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { randomInt } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { inspect, parseArgs } from "node:util";
 import pg from "pg";
 import { runChecks } from "./checks.ts";
 import { Cluster } from "./cluster.ts";
@@ -89,7 +91,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => 
 try {
   process.exit(await main());
 } catch (error) {
-  say(`chaos: the run could not go on: ${(error as Error).stack ?? String(error)}`);
+  say(`chaos: the run could not go on: ${inspect(error)}`);
   process.exit(2);
 }
 
@@ -150,7 +152,7 @@ async function main(): Promise<number> {
     requestFailures: workload.failures,
     executions,
     retryLimits,
-    killedPids: new Set(slots.flatMap((s) => s.kills.map((k) => k.pid))),
+    interruptedPids: new Set(slots.flatMap((s) => s.interruptions.map((i) => i.pid))),
     subscribers: subscribers.all,
     deaths: slots.flatMap((s) => s.deaths),
   });

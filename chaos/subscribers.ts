@@ -74,9 +74,11 @@ export class Subscriber {
       }
       if (FINAL_BATCH.has(before.status) && batch.status !== before.status) note(`final ${before.status} became ${batch.status}`);
     }
+    // A final task's row never changes again (progress is written to running tasks only), so it
+    // is never listed again either: a second listing means something wrote over a final outcome.
     for (const task of event.changedTasks) {
       const seen = this.#tasks.get(task.id);
-      if (seen && FINAL_TASK.has(seen) && seen !== task.status) note(`task ${task.id} was ${seen}, then ${task.status}`);
+      if (seen && FINAL_TASK.has(seen)) note(`task ${task.id} was ${seen}, then listed again as ${task.status}`);
       this.#tasks.set(task.id, task.status);
     }
     this.#fresh = false;

@@ -39,7 +39,7 @@ function healthy(): Facts {
     requestFailures: [],
     executions: [run("10:1", "t1", 1, 10, "succeeded"), run("10:2", "t2", 1, 10, "succeeded")],
     retryLimits: new Map([["chaos.echo", 2]]),
-    killedPids: new Set(),
+    interruptedPids: new Set(),
     subscribers: [subscriber],
     deaths: [],
   };
@@ -90,7 +90,7 @@ describe("the chaos run's checks", () => {
     const facts = healthy();
     facts.executions.push(run("11:1", "t1", 1, 11, "failed"), run("11:2", "t1", 2, 11, "failed"), run("12:1", "t1", 3, 12, undefined));
     expect(failing(facts)).toEqual(["no task run past its kind's retry limit"]);
-    facts.killedPids.add(12); // the fourth run's process was SIGKILLed: one uncharged run is allowed
+    facts.interruptedPids.add(12); // the fourth run's process was SIGKILLed: one uncharged run is allowed
     expect(failing(facts)).toEqual([]);
   });
 
@@ -122,7 +122,13 @@ describe("the chaos run's checks", () => {
     const subscriber = facts.subscribers[0]!;
     subscriber.record(event(2, "COMPLETED", { total: 2, succeeded: 1, failed: 1 }, [{ id: "t1", status: "RUNNING" }]));
     expect(failing(facts)).toContain("every event consistent (counts add up, nothing goes back, no final task changes)");
-    expect(subscriber.anomalies.join("\n")).toMatch(/version went from 3 to 2[\s\S]*succeeded went from 2 to 1[\s\S]*task t1 was SUCCEEDED, then RUNNING/);
+    expect(subscriber.anomalies.join("\n")).toMatch(/version went from 3 to 2[\s\S]*succeeded went from 2 to 1[\s\S]*task t1 was SUCCEEDED, then listed again as RUNNING/);
+  });
+
+  it("fail when a final task is listed again, even with the same status (its outcome was overwritten)", () => {
+    const facts = healthy();
+    facts.subscribers[0]!.record(event(4, "COMPLETED", { total: 2, succeeded: 2 }, [{ id: "t2", status: "SUCCEEDED" }]));
+    expect(failing(facts)).toEqual(["every event consistent (counts add up, nothing goes back, no final task changes)"]);
   });
 
   it("accept the repeated snapshot a resubscribed stream starts with", () => {
