@@ -211,7 +211,8 @@ function subscribersFinal(f: Facts): CheckResult {
     problems,
     summary:
       `${f.subscribers.length} subscribers of ${watched.size} batches; ${died.length} lost their socket and resubscribed ` +
-      `(${died.filter((s) => s.completed).length} then got the final event), ${resubscribed.length} subscribed again after an error`,
+      `(${died.filter((s) => s.completed).length} then got the final event), ${resubscribed.length} subscribed again after an error` +
+      (resubscribed.length > 0 ? ` (${tally(resubscribed.flatMap((s) => s.errors))})` : ""),
   };
 }
 

@@ -33,7 +33,7 @@
 // - no batchwire process died other than by the run's own signals.
 // It prints the faults injected by kind and one line per check, with what broke. Exit code 0
 // only when every check holds; 1 when one fails; 2 when the run itself could not go on.
-import { chmod, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { randomInt } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -169,7 +169,11 @@ async function main(): Promise<number> {
   );
   const passed = settled.settled && results.every((r) => r.problems.length === 0);
   if (passed && !args.keep) await rm(dir, { recursive: true, force: true });
-  else say(`logs, executions and the data folder kept in ${dir}`);
+  else {
+    const histories = subscribers.all.filter((s) => !s.completed || s.anomalies.length > 0 || s.errors.length > 0);
+    await writeFile(join(dir, "subscribers.json"), JSON.stringify(histories, ["batchId", "client", "errors", "anomalies", "history"], 1));
+    say(`logs, executions, subscriber histories and the data folder kept in ${dir}`);
+  }
   say(`chaos: ${passed ? "PASS" : "FAIL"} (seed ${seed})`);
   return passed ? 0 : 1;
 }

@@ -39,6 +39,9 @@ export class Subscriber {
   readonly anomalies: string[] = [];
   /** The server completed the stream after a final event. */
   completed = false;
+  /** What happened to it, for the diagnosis of a failed run. */
+  readonly history: string[] = [];
+  readonly #born = Date.now();
   #fresh = true;
   readonly #tasks = new Map<string, string>();
 
@@ -49,6 +52,10 @@ export class Subscriber {
 
   get last(): ProgressEvent | undefined {
     return this.events.at(-1);
+  }
+
+  note(what: string): void {
+    if (this.history.length < 500) this.history.push(`+${((Date.now() - this.#born) / 1000).toFixed(2)}s ${what}`);
   }
 
   /** A new subscription or socket: its first event may repeat the version last seen. */
@@ -83,6 +90,7 @@ export class Subscriber {
     }
     this.#fresh = false;
     this.events.push(event);
+    this.note(`v${batch.version} ${batch.status} ${event.changedTasks.length} tasks`);
   }
 }
 
@@ -118,6 +126,7 @@ export class Subscribers {
             for (const subscriber of this.#open[i]!) {
               subscriber.socketDeaths++;
               subscriber.restarted();
+              subscriber.note("socket died");
             }
           },
         },
@@ -137,30 +146,50 @@ export class Subscribers {
     return subscriber;
   }
 
+  /**
+   * One subscription attempt. It ends once: with the final event, or with an error (an error
+   * result, a fatal close, or a stream completed before its final event), after which the next
+   * attempt starts. An operation that failed may still send a complete; it is ignored.
+   */
   #subscribe(subscriber: Subscriber): void {
     if (this.#disposed) return;
     const open = this.#open[subscriber.client]!;
     subscriber.subscriptions++;
     subscriber.restarted();
+    subscriber.note(`subscribe #${subscriber.subscriptions}`);
     open.add(subscriber);
-    const again = (why: string) => {
+    let ended = false;
+    let unsubscribe = () => {};
+    const end = () => {
+      if (ended) return false;
+      ended = true;
       open.delete(subscriber);
+      unsubscribe();
+      return true;
+    };
+    const again = (why: string) => {
+      if (!end()) return;
       subscriber.errors.push(why);
+      subscriber.note(`ended: ${why}`);
       void sleep(500).then(() => this.#subscribe(subscriber));
     };
-    this.#clients[subscriber.client]!.subscribe<{ jobProgress: ProgressEvent }>(
+    unsubscribe = this.#clients[subscriber.client]!.subscribe<{ jobProgress: ProgressEvent }>(
       { query: JOB_PROGRESS, variables: { batchId: subscriber.batchId } },
       {
         next: (result) => {
+          if (ended) return;
           if (result.errors?.length) return again(result.errors.map((e) => e.message).join("; "));
           subscriber.record(result.data!.jobProgress);
         },
-        error: (error) => again(describe(error)),
+        error: (error) => {
+          if (!ended) again(describe(error));
+        },
         complete: () => {
-          if (this.#disposed) return;
+          if (ended || this.#disposed) return;
           if (FINAL_BATCH.has(subscriber.last?.batch.status ?? "")) {
-            open.delete(subscriber);
+            end();
             subscriber.completed = true;
+            subscriber.note("complete");
           } else {
             subscriber.anomalies.push(`the stream completed after ${subscriber.events.length} events, none of them final`);
             again("completed before the final event");
