@@ -4,12 +4,14 @@ import { PgBoss } from "pg-boss";
 import { Authenticator } from "./auth/authenticator.ts";
 import { SessionRegistry } from "./auth/sessions.ts";
 import { loadConfig, type Config } from "./config.ts";
+import { createDashboard } from "./dashboard/serve.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "./db/embedded.ts";
 import { migrate } from "./db/migrate.ts";
 import { createPool, type Pool } from "./db/pool.ts";
 import { JobStatistics } from "./db/statistics.ts";
 import { EventHub } from "./events/hub.ts";
 import { ProgressFeeds } from "./events/progressStream.ts";
+import { TenantFeeds } from "./events/tenantFeed.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createHttpServer, listen } from "./server/http.ts";
 import { attachWebSocket, type WebSocketHandle } from "./server/ws.ts";
@@ -127,6 +129,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
             kinds: registry,
             statistics,
             progress: new ProgressFeeds(hub, { minIntervalMs: config.eventIntervalMs }),
+            batchUpdates: new TenantFeeds(hub, { minIntervalMs: config.eventIntervalMs }),
             maxTasksPerBatch: config.maxTasksPerBatch,
             maxTaskInputBytes: config.maxTaskInputBytes,
             maxMetadataBytes: config.maxMetadataBytes,
@@ -136,7 +139,8 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
           log,
         })
       : undefined;
-    server = createHttpServer({ yoga, maxRequestBytes: config.maxRequestBytes, isReady: () => ready, role: config.role });
+    const dashboard = yoga && (config.dashboard ?? !config.production) ? createDashboard({ keysRequired: async () => !(await auth.isOpen()) }) : undefined;
+    server = createHttpServer({ yoga, maxRequestBytes: config.maxRequestBytes, isReady: () => ready, role: config.role, dashboard });
     if (yoga) {
       ws = attachWebSocket(server, yoga, {
         auth,

@@ -1,5 +1,7 @@
-// http.ts: the node:http server: /healthz, a request size limit, and yoga for everything else.
+// http.ts: the node:http server: /healthz, the dashboard, a request size limit, and yoga for
+// everything else.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { DashboardHandler } from "../dashboard/serve.ts";
 import { ErrorCode } from "../errors.ts";
 import type { BatchwireYoga } from "./yoga.ts";
 
@@ -9,9 +11,11 @@ export interface HttpOptions {
   maxRequestBytes: number;
   isReady: () => boolean;
   role: string;
+  /** Serves /dashboard (and redirects / to it) when the dashboard is on. */
+  dashboard?: DashboardHandler;
 }
 
-export function createHttpServer({ yoga, maxRequestBytes, isReady, role }: HttpOptions): Server {
+export function createHttpServer({ yoga, maxRequestBytes, isReady, role, dashboard }: HttpOptions): Server {
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") {
@@ -20,6 +24,7 @@ export function createHttpServer({ yoga, maxRequestBytes, isReady, role }: HttpO
       res.end(JSON.stringify({ status: ready ? "ok" : "starting", role }));
       return;
     }
+    if (dashboard?.(req, res)) return;
     if (Number(req.headers["content-length"] ?? 0) > maxRequestBytes) return tooLarge(res, maxRequestBytes);
     if (!yoga) {
       res.writeHead(404).end();
