@@ -36,11 +36,14 @@ export class Faults {
   readonly #restartFailures: unknown[] = [];
   readonly #paused = new Set<Slot>();
 
-  constructor(cluster: Cluster, subscribers: Subscribers, random: Random, say: (line: string) => void) {
+  readonly #kinds: readonly FaultKind[];
+
+  constructor(cluster: Cluster, subscribers: Subscribers, random: Random, say: (line: string) => void, kinds: readonly FaultKind[] = FAULT_KINDS) {
     this.#cluster = cluster;
     this.#subscribers = subscribers;
     this.#random = random;
     this.#say = say;
+    this.#kinds = kinds;
   }
 
   get total(): number {
@@ -49,12 +52,13 @@ export class Faults {
 
   /** Injects faults until `until` (epoch ms), then waits for the workers it killed or paused to be back. */
   async run(until: number, started: number): Promise<void> {
-    const deck = this.#random.shuffle(FAULT_KINDS);
+    const deck = this.#random.shuffle(this.#kinds);
+    const weights = Object.fromEntries(this.#kinds.map((k) => [k, WEIGHTS[k]])) as Record<FaultKind, number>;
     while (Date.now() < until) {
       await sleep(this.#random.int(1_500, 4_000));
       if (Date.now() >= until) break;
       const fromDeck = deck.length > 0;
-      const kind = deck.shift() ?? this.#random.weighted(WEIGHTS);
+      const kind = deck.shift() ?? this.#random.weighted(weights);
       const detail = await this.#inject(kind);
       if (detail === undefined) {
         if (fromDeck) deck.push(kind); // still owed: try it again later

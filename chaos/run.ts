@@ -1,4 +1,5 @@
-// run.ts: `npm run chaos -- --minutes N [--seed S] [--settle-seconds T] [--keep]`, the chaos run.
+// run.ts: `npm run chaos -- --minutes N [--seed S] [--settle-seconds T] [--faults a,b] [--keep]`,
+// the chaos run.
 //
 // Starts its own PostgreSQL (embedded, in a temporary folder), one API process and two worker
 // processes (`node src/main.ts` with ROLE=api / ROLE=worker, task kinds from chaos/kinds.ts).
@@ -7,8 +8,9 @@
 // window closes), watches each with graphql-ws subscribers, and injects faults at random:
 // SIGKILL of a worker (started again after a moment), SIGSTOP of a worker past its heartbeat
 // (then SIGCONT), SIGKILL and restart of the API process, PostgreSQL restarts,
-// pg_terminate_backend of batchwire's connections, and cut subscriber sockets. The seed (printed first, set with --seed) fixes the plan of batches and faults; the
-// interleaving with the processes' own timing is not reproducible, the plan is.
+// pg_terminate_backend of batchwire's connections, and cut subscriber sockets (--faults picks
+// some kinds only). The seed (printed first, set with --seed) fixes the plan of batches and
+// faults; the interleaving with the processes' own timing is not reproducible, the plan is.
 //
 // Then it stops injecting, waits (until --settle-seconds, 150 by default) for every batch to be
 // final and every subscriber to have its final event, stops the processes, and checks:
@@ -42,7 +44,7 @@ import pg from "pg";
 import { runChecks } from "./checks.ts";
 import { Cluster } from "./cluster.ts";
 import { readExecutions } from "./executions.ts";
-import { Faults } from "./faults.ts";
+import { FAULT_KINDS, Faults, type FaultKind } from "./faults.ts";
 import { GraphQLHttp } from "./graphql.ts";
 import { streams } from "./random.ts";
 import { printReport } from "./report.ts";
@@ -57,6 +59,7 @@ const { values: args } = parseArgs({
     seed: { type: "string" },
     "settle-seconds": { type: "string", default: "150" },
     keep: { type: "boolean", default: false },
+    faults: { type: "string", default: FAULT_KINDS.join(",") },
   },
 });
 const minutes = Number(args.minutes);
@@ -67,6 +70,13 @@ for (const [name, value] of [["--minutes", minutes], ["--settle-seconds", settle
     process.stderr.write(`chaos: ${name} must be a number >= 0\n`);
     process.exit(2);
   }
+}
+
+const faultKinds = args.faults.split(",").map((k) => k.trim()) as FaultKind[];
+const unknownFault = faultKinds.find((k) => !FAULT_KINDS.includes(k));
+if (unknownFault !== undefined || faultKinds.length === 0) {
+  process.stderr.write(`chaos: --faults takes a comma-separated list of ${FAULT_KINDS.join(", ")}\n`);
+  process.exit(2);
 }
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -114,7 +124,7 @@ async function main(): Promise<number> {
   const subscribers = new Subscribers(cluster.wsUrl, SUBSCRIBER_CLIENTS);
   const random = streams(seed);
   const workload = new Workload(http, random.workload, seed);
-  const faults = new Faults(cluster, subscribers, random.faults, say);
+  const faults = new Faults(cluster, subscribers, random.faults, say, faultKinds);
 
   const started = Date.now();
   const until = started + minutes * 60_000;
