@@ -29,22 +29,25 @@ export async function terminatingProxy(databaseUrl: string): Promise<Terminating
     client.on("error", () => server.destroy());
     server.on("error", () => client.destroy());
     server.on("close", () => client.end());
-    let held = Buffer.alloc(0);
+    let pending = Buffer.alloc(0);
     let backendPid = 0;
+    // Server messages (a type byte, then an int32 length that counts itself) pass as they come,
+    // authentication included, up to the first ReadyForQuery.
     const onStartup = (chunk: Buffer) => {
-      held = Buffer.concat([held, chunk]);
-      // Server messages: a type byte, then an int32 length that counts itself.
-      for (let at = 0; at + 5 <= held.length; ) {
-        const type = String.fromCharCode(held[at]!);
-        const end = at + 1 + held.readInt32BE(at + 1);
-        if (end > held.length) return;
-        if (type === "K") backendPid = held.readInt32BE(at + 5); // BackendKeyData
+      pending = Buffer.concat([pending, chunk]);
+      let at = 0;
+      while (at + 5 <= pending.length) {
+        const type = String.fromCharCode(pending[at]!);
+        const end = at + 1 + pending.readInt32BE(at + 1);
+        if (end > pending.length) break;
+        if (type === "K") backendPid = pending.readInt32BE(at + 5); // BackendKeyData
         if (type === "Z") {
           // ReadyForQuery: terminate the backend, then deliver it together with the FATAL.
+          client.write(pending.subarray(0, at));
+          const ready = pending.subarray(at);
           server.off("data", onStartup);
-          const startup = held;
           server.once("data", (fatal: Buffer) => {
-            client.write(Buffer.concat([startup, fatal]));
+            client.write(Buffer.concat([ready, fatal]));
             server.pipe(client);
           });
           void admin.query("select pg_terminate_backend($1)", [backendPid]).then(() => state.terminated++);
@@ -52,6 +55,8 @@ export async function terminatingProxy(databaseUrl: string): Promise<Terminating
         }
         at = end;
       }
+      client.write(pending.subarray(0, at));
+      pending = pending.subarray(at);
     };
     server.on("data", onStartup);
   });
