@@ -10,6 +10,8 @@ export const ErrorCode = {
   FORBIDDEN: "FORBIDDEN",
   TOO_MANY_SUBSCRIPTIONS: "TOO_MANY_SUBSCRIPTIONS",
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  /** Production without WEBHOOK_SECRET_KEY: webhook secrets cannot be sealed. */
+  WEBHOOKS_NOT_CONFIGURED: "WEBHOOKS_NOT_CONFIGURED",
   /** A batchUpdates subscriber read its events too slowly; it subscribes again and re-reads. */
   SUBSCRIBER_TOO_SLOW: "SUBSCRIBER_TOO_SLOW",
 } as const;
