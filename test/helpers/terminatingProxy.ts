@@ -8,7 +8,7 @@ import pg from "pg";
 export interface TerminatingProxy {
   /** `databaseUrl` with the proxy's port. */
   url: string;
-  /** Backends terminated so far. */
+  /** Connections handed their backend's FATAL so far. */
   terminated: number;
   close(): Promise<void>;
 }
@@ -47,10 +47,11 @@ export async function terminatingProxy(databaseUrl: string): Promise<Terminating
           const ready = pending.subarray(at);
           server.off("data", onStartup);
           server.once("data", (fatal: Buffer) => {
+            state.terminated++;
             client.write(Buffer.concat([ready, fatal]));
             server.pipe(client);
           });
-          void admin.query("select pg_terminate_backend($1)", [backendPid]).then(() => state.terminated++);
+          admin.query("select pg_terminate_backend($1)", [backendPid]).catch(() => client.destroy());
           return;
         }
         at = end;
