@@ -240,10 +240,6 @@ export class Slot {
   killNow(): void {
     this.#current?.child.kill("SIGKILL");
   }
-
-  logFiles(): string {
-    return join(this.#logsDir, `${this.name}.*.log`);
-  }
 }
 
 export class Cluster {
