@@ -14,6 +14,7 @@ import { ProgressFeeds } from "./events/progressStream.ts";
 import { TenantFeeds } from "./events/tenantFeed.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createHttpServer, listen } from "./server/http.ts";
+import { createResultsRoute } from "./server/results.ts";
 import { attachWebSocket, type WebSocketHandle } from "./server/ws.ts";
 import { createBatchwireYoga } from "./server/yoga.ts";
 import type { AnyTaskKind } from "./worker/kind.ts";
@@ -117,6 +118,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
           graphiql: config.graphiql ?? !config.production,
           maxConnectionsPerKey: config.maxConnectionsPerKey,
           corsOrigins: config.corsOrigins,
+          maxRequestBytes: config.maxRequestBytes,
           limits: {
             maxQueryDepth: config.maxQueryDepth,
             maxQueryAliases: config.maxQueryAliases,
@@ -144,7 +146,14 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
         })
       : undefined;
     const dashboard = yoga && (config.dashboard ?? !config.production) ? createDashboard({ keysRequired: async () => !(await auth.isOpen()) }) : undefined;
-    server = createHttpServer({ yoga, maxRequestBytes: config.maxRequestBytes, isReady: () => ready, role: config.role, dashboard });
+    server = createHttpServer({
+      yoga,
+      maxRequestBytes: config.maxRequestBytes,
+      isReady: () => ready,
+      role: config.role,
+      dashboard,
+      results: yoga && createResultsRoute({ pool, auth, log }),
+    });
     if (yoga) {
       ws = attachWebSocket(server, yoga, {
         auth,

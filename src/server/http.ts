@@ -13,9 +13,11 @@ export interface HttpOptions {
   role: string;
   /** Serves /dashboard (and redirects / to it) when the dashboard is on. */
   dashboard?: DashboardHandler;
+  /** GET /batches/{id}/results.jsonl (results.ts); returns false for other paths. */
+  results?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
-export function createHttpServer({ yoga, maxRequestBytes, isReady, role, dashboard }: HttpOptions): Server {
+export function createHttpServer({ yoga, maxRequestBytes, isReady, role, dashboard, results }: HttpOptions): Server {
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") {
@@ -25,6 +27,7 @@ export function createHttpServer({ yoga, maxRequestBytes, isReady, role, dashboa
       return;
     }
     if (dashboard?.(req, res)) return;
+    if (results?.(req, res)) return;
     if (Number(req.headers["content-length"] ?? 0) > maxRequestBytes) return tooLarge(res, maxRequestBytes);
     if (!yoga) {
       res.writeHead(404).end();
