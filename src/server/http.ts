@@ -1,6 +1,7 @@
-// http.ts: the node:http server: /healthz, a request size limit, and yoga for everything else.
+// http.ts: the node:http server: /healthz, /readyz, a request size limit, and yoga for everything else.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { ErrorCode } from "../errors.ts";
+import { answerReadiness, type ReadinessReport } from "./readiness.ts";
 import type { BatchwireYoga } from "./yoga.ts";
 
 export interface HttpOptions {
@@ -8,16 +9,24 @@ export interface HttpOptions {
   yoga: BatchwireYoga | undefined;
   maxRequestBytes: number;
   isReady: () => boolean;
+  /** /readyz's check: can this process do its work now? */
+  readiness: () => Promise<ReadinessReport>;
   role: string;
 }
 
-export function createHttpServer({ yoga, maxRequestBytes, isReady, role }: HttpOptions): Server {
+export function createHttpServer({ yoga, maxRequestBytes, isReady, readiness, role }: HttpOptions): Server {
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") {
       const ready = isReady();
       res.writeHead(ready ? 200 : 503, { "content-type": "application/json" });
       res.end(JSON.stringify({ status: ready ? "ok" : "starting", role }));
+      return;
+    }
+    if (path === "/readyz") return void answerReadiness(res, readiness);
+    // Someone who opens the server's address in a browser lands on GraphiQL, not on an empty 404.
+    if (path === "/" && yoga && (req.method === "GET" || req.method === "HEAD")) {
+      res.writeHead(302, { location: yoga.graphqlEndpoint }).end();
       return;
     }
     if (Number(req.headers["content-length"] ?? 0) > maxRequestBytes) return tooLarge(res, maxRequestBytes);

@@ -12,6 +12,7 @@ import { limitPlugins, type OperationLimits } from "./limits.ts";
 import { corsOptions } from "./origins.ts";
 import { useSharedEventExecution } from "./sharedExecution.ts";
 import { useStreamGuard } from "./streamGuard.ts";
+import { maskUnlessUnavailable } from "./unavailable.ts";
 import { GRAPHIQL_EXAMPLE } from "./graphiqlExample.ts";
 
 export interface YogaOptions {
@@ -43,8 +44,8 @@ export function createBatchwireYoga(options: YogaOptions): BatchwireYoga {
       return { services, tenant: caller.tenant, principal: caller };
     },
     // Unexpected errors reach clients as "Unexpected error." with no message, SQL or stack, in
-    // every mode; yoga logs the original.
-    maskedErrors: { isDev: false },
+    // every mode; yoga logs the original. A database out of reach is a 503 the client can retry.
+    maskedErrors: { isDev: false, maskError: maskUnlessUnavailable },
     plugins: [
       // A request must carry a header a plain cross-site form cannot set (yoga's CSRF rule).
       useCSRFPrevention({ requestHeaders: ["x-graphql-csrf", "graphql-client-name", "apollo-require-preflight"] }),
@@ -62,7 +63,8 @@ export function createBatchwireYoga(options: YogaOptions): BatchwireYoga {
       debug: (...args) => log.debug({ yoga: args }, "yoga"),
       info: (...args) => log.info({ yoga: args }, "yoga"),
       warn: (...args) => log.warn({ yoga: args }, "yoga"),
-      error: (...args) => log.error({ yoga: args }, "yoga"),
+      // As `err`, so that a database outage is recognised (and told once) by the logger.
+      error: (...args) => log.error(args[0] instanceof Error ? { err: args[0] } : { yoga: args }, "yoga"),
     },
   });
 }
