@@ -83,8 +83,8 @@ it("/readyz is 200 when ready and 503 with a reason while PostgreSQL is down; Gr
       expect(response.headers.get("retry-after")).toBe("5");
       const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
       expect(body.errors).toHaveLength(1);
-      expect(body.errors[0].extensions.code).toBe("SERVICE_UNAVAILABLE");
-      expect(body.errors[0].message).toMatch(/try again/);
+      expect(body.errors[0]!.extensions.code).toBe("SERVICE_UNAVAILABLE");
+      expect(body.errors[0]!.message).toMatch(/try again/);
     }
 
     await restartPostgres();
@@ -109,9 +109,9 @@ it("/readyz is 503 while a migration is not applied, and (API role) while the LI
 
     const { rows } = await db.query<{ name: string }>(`delete from batchwire_migrations where name = (select max(name) from batchwire_migrations) returning name`);
     try {
-      expect(await readyz(server)).toEqual({ status: 503, body: { status: "unavailable", reason: `migrations not applied: ${rows[0].name}` } });
+      expect(await readyz(server)).toEqual({ status: 503, body: { status: "unavailable", reason: `migrations not applied: ${rows[0]!.name}` } });
     } finally {
-      await db.query(`insert into batchwire_migrations (name, run_on) values ($1, now())`, [rows[0].name]);
+      await db.query(`insert into batchwire_migrations (name, run_on) values ($1, now())`, [rows[0]!.name]);
     }
     expect((await readyz(server)).status).toBe(200);
 
@@ -191,8 +191,8 @@ it("during a long outage, one reminder a minute at most", async () => {
       "database still unreachable",
       "database reachable again",
     ]);
-    expect(lines[1].failuresSinceLastLine).toBe(4); // 10 s, 30 s, 59 s, and the one that logged
-    expect(lines[3].failuresNotLogged).toBe(1);
+    expect(lines[1]!.failuresSinceLastLine).toBe(4); // 10 s, 30 s, 59 s, and the one that logged
+    expect(lines[3]!.failuresNotLogged).toBe(1);
   } finally {
     outage.stop();
   }
