@@ -120,6 +120,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
           sessions: sessions!,
           graphiql: config.graphiql ?? !config.production,
           maxConnectionsPerKey: config.maxConnectionsPerKey,
+          streamReservationTimeoutMs: config.wsInitTimeoutMs,
           corsOrigins: config.corsOrigins,
           limits: {
             maxQueryDepth: config.maxQueryDepth,

@@ -8,6 +8,7 @@ import type { Logger } from "../logger.ts";
 import type { Context, Services } from "../graphql/context.ts";
 import { schema } from "../graphql/schema.ts";
 import { useApiKeyAuth } from "./authPlugin.ts";
+import { useGraphQLSse } from "./graphqlSse.ts";
 import { limitPlugins, type OperationLimits } from "./limits.ts";
 import { corsOptions } from "./origins.ts";
 import { useSharedEventExecution } from "./sharedExecution.ts";
@@ -23,6 +24,8 @@ export interface YogaOptions {
   limits: OperationLimits;
   graphiql: boolean;
   maxConnectionsPerKey: number;
+  /** Time a reserved graphql-sse stream has to be opened, in ms. */
+  streamReservationTimeoutMs: number;
   /** Origins whose browser pages may call the API; none: same origin only. */
   corsOrigins: string[];
 }
@@ -52,11 +55,19 @@ export function createBatchwireYoga(options: YogaOptions): BatchwireYoga {
       apiKeys.plugin,
       ...limitPlugins(options.limits, log),
       useStreamGuard(options.sessions, options.maxConnectionsPerKey),
+      useGraphQLSse({
+        apiKeys,
+        sessions: options.sessions,
+        maxConnectionsPerKey: options.maxConnectionsPerKey,
+        reservationTimeoutMs: options.streamReservationTimeoutMs,
+      }),
       useSharedEventExecution(),
     ],
     graphiql: !options.graphiql
       ? false
-      : { title: "batchwire", subscriptionsProtocol: "WS", defaultQuery: GRAPHIQL_EXAMPLE },
+      : // Subscriptions over SSE: the same fetch as queries, so the Headers tab's key goes with them
+        // (GraphiQL's WebSocket would open with an empty connection_init).
+        { title: "batchwire", subscriptionsProtocol: "SSE", defaultQuery: GRAPHIQL_EXAMPLE },
     renderGraphiQL,
     landingPage: false,
     logging: {
