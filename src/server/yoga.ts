@@ -67,7 +67,7 @@ export function createBatchwireYoga(options: YogaOptions): BatchwireYoga {
       ? false
       : // Subscriptions over SSE: the same fetch as queries, so the Headers tab's key goes with them
         // (GraphiQL's WebSocket would open with an empty connection_init).
-        { title: "batchwire", subscriptionsProtocol: "SSE", defaultQuery: GRAPHIQL_EXAMPLE },
+        { title: "batchwire", subscriptionsProtocol: "SSE", method: "POST", defaultQuery: GRAPHIQL_EXAMPLE },
     renderGraphiQL,
     landingPage: false,
     logging: {
