@@ -30,11 +30,20 @@ export interface RunningWorkers {
 /** Outcomes that finish within this window of each other share one flush transaction. */
 const FLUSH_INTERVAL_MS = 50;
 
+/** An upper-case string `code` on the error or along its `cause` chain (fetch's "fetch failed" carries ECONNREFUSED there). */
+function systemCode(error: unknown, depth = 0): string | undefined {
+  if (!(error instanceof Error) || depth > 5) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && /^[A-Z][A-Z0-9_]*$/.test(code)) return code;
+  return systemCode(error.cause, depth + 1);
+}
+
 function errorOf(error: unknown): { message: string; code: string } {
   if (error instanceof TaskError) return { message: error.message, code: error.code };
   if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return { message: error.message, code: typeof code === "string" && /^[A-Z][A-Z0-9_]*$/.test(code) ? code : "HANDLER_ERROR" };
+    const code = systemCode(error);
+    const cause = error.cause instanceof Error && code !== undefined && !error.message.includes(code) ? `: ${error.cause.message}` : "";
+    return { message: `${error.message}${cause}`, code: code ?? "HANDLER_ERROR" };
   }
   return { message: String(error), code: "HANDLER_ERROR" };
 }
