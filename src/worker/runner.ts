@@ -23,9 +23,16 @@ export interface WorkerDeps {
 }
 
 export interface RunningWorkers {
-  /** Stops the progress writer; pg-boss's graceful stop has already drained the handlers. */
+  /**
+   * Waits for the handlers still writing outcomes, then stops the progress writer. Called after
+   * pg-boss's graceful stop, which aborts the handlers still running when its grace ends: their
+   * outcomes (ABORTED, to run again) must be written before the pool closes.
+   */
   stop(): Promise<void>;
 }
+
+/** How long a stop waits for aborted handlers to write their outcomes. */
+const OUTCOME_WRITE_GRACE_MS = 5_000;
 
 /** Outcomes that finish within this window of each other share one flush transaction. */
 const FLUSH_INTERVAL_MS = 50;
@@ -194,6 +201,7 @@ async function handleJobs(deps: WorkerDeps, kind: AnyTaskKind, progress: Progres
 export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   const progress = new ProgressBuffer(deps.pool, deps.log);
   const cancellations = new Cancellations(deps.events);
+  const inFlight = new Set<Promise<void>>();
   for (const kind of deps.kinds.all()) {
     const concurrency = deps.concurrency ?? kind.policy.concurrency;
     const batchSize = Math.min(kind.policy.batchSize, concurrency);
@@ -208,9 +216,25 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
         pollingIntervalSeconds: deps.pollIntervalSeconds,
         notifyPollingIntervalSeconds: deps.pollIntervalSeconds,
       },
-      (jobs: TaskJob[]) => handleJobs(deps, kind, progress, cancellations, jobs),
+      (jobs: TaskJob[]) => {
+        const handling = handleJobs(deps, kind, progress, cancellations, jobs);
+        inFlight.add(handling);
+        void handling.then(
+          () => inFlight.delete(handling),
+          () => inFlight.delete(handling),
+        );
+        return handling;
+      },
     );
   }
   deps.log.info({ kinds: deps.kinds.all().map((k) => k.name) }, "workers started");
-  return { stop: () => progress.stop() };
+  return {
+    stop: async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise((resolve) => (timer = setTimeout(resolve, OUTCOME_WRITE_GRACE_MS)));
+      await Promise.race([Promise.allSettled([...inFlight]), grace]);
+      clearTimeout(timer);
+      await progress.stop();
+    },
+  };
 }
