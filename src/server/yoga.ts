@@ -66,7 +66,8 @@ export function createBatchwireYoga(options: YogaOptions): BatchwireYoga {
     graphiql: !options.graphiql
       ? false
       : // Subscriptions over SSE: the same fetch as queries, so the Headers tab's key goes with them
-        // (GraphiQL's WebSocket would open with an empty connection_init).
+        // (GraphiQL's WebSocket would open with an empty connection_init). POST, as a JSON body
+        // passes the CSRF rule where a GET subscription would need one of its headers.
         { title: "batchwire", subscriptionsProtocol: "SSE", method: "POST", defaultQuery: GRAPHIQL_EXAMPLE },
     renderGraphiQL,
     landingPage: false,
