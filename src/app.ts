@@ -4,6 +4,7 @@ import { PgBoss } from "pg-boss";
 import { Authenticator } from "./auth/authenticator.ts";
 import { SessionRegistry } from "./auth/sessions.ts";
 import { loadConfig, type Config } from "./config.ts";
+import { createDashboard } from "./dashboard/serve.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "./db/embedded.ts";
 import { migrate } from "./db/migrate.ts";
 import { DatabaseOutage } from "./db/outage.ts";
@@ -11,6 +12,7 @@ import { createPool, type Pool } from "./db/pool.ts";
 import { JobStatistics } from "./db/statistics.ts";
 import { EventHub } from "./events/hub.ts";
 import { ProgressFeeds } from "./events/progressStream.ts";
+import { TenantFeeds } from "./events/tenantFeed.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createHttpServer, listen } from "./server/http.ts";
 import { expectedMigrations, Readiness } from "./server/readiness.ts";
@@ -137,6 +139,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
             kinds: registry,
             statistics,
             progress: new ProgressFeeds(hub, { minIntervalMs: config.eventIntervalMs }),
+            batchUpdates: new TenantFeeds(hub, { minIntervalMs: config.eventIntervalMs }),
             maxTasksPerBatch: config.maxTasksPerBatch,
             maxTaskInputBytes: config.maxTaskInputBytes,
             maxMetadataBytes: config.maxMetadataBytes,
@@ -146,12 +149,14 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
           log: quiet,
         })
       : undefined;
+    const dashboard = yoga && (config.dashboard ?? !config.production) ? createDashboard({ keysRequired: async () => !(await auth.isOpen()) }) : undefined;
     server = createHttpServer({
       yoga,
       maxRequestBytes: config.maxRequestBytes,
       isReady: () => ready,
       readiness: () => (ready && readiness ? readiness.check() : Promise.resolve({ ready: false, reason: stopping ? "stopping" : "starting" })),
       role: config.role,
+      dashboard,
     });
     // Listening first: a port in use fails here, before a WebSocket server is attached to re-emit
     // the error (graphql-ws would print it as an "Internal error").

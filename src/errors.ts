@@ -11,6 +11,8 @@ export const ErrorCode = {
   TOO_MANY_SUBSCRIPTIONS: "TOO_MANY_SUBSCRIPTIONS",
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  /** A batchUpdates subscriber read its events too slowly; it subscribes again and re-reads. */
+  SUBSCRIBER_TOO_SLOW: "SUBSCRIBER_TOO_SLOW",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,14 +1,14 @@
-// rootRedirect.test.ts: someone who opens the server's address lands on GraphiQL (GET / redirects
-// to /graphql) instead of an empty 404.
+// rootRedirect.test.ts: someone who opens the server's address lands somewhere, not on an empty
+// 404: the dashboard when it is on (dashboard.serving.test.ts), GraphiQL when it is off.
 import { expect, it } from "vitest";
 import type { TestServer } from "./helpers/server.ts";
 import { serverForFile } from "./helpers/serverForFile.ts";
 
 let server: TestServer;
 
-serverForFile({ role: "api" }, (file) => ({ server } = file));
+serverForFile({ role: "api", dashboard: false }, (file) => ({ server } = file));
 
-it("GET / on an API process redirects to /graphql, where GraphiQL is", async () => {
+it("without the dashboard, GET / on an API process redirects to /graphql, where GraphiQL is", async () => {
   const root = `http://127.0.0.1:${server.app.port}/`;
   const response = await fetch(root, { redirect: "manual", headers: { accept: "text/html" } });
   expect(response.status).toBe(302);

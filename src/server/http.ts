@@ -1,5 +1,7 @@
-// http.ts: the node:http server: /healthz, /readyz, a request size limit, and yoga for everything else.
+// http.ts: the node:http server: /healthz, /readyz, the dashboard, a request size limit, and yoga
+// for everything else.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { DashboardHandler } from "../dashboard/serve.ts";
 import { ErrorCode } from "../errors.ts";
 import { answerReadiness, type ReadinessReport } from "./readiness.ts";
 import type { BatchwireYoga } from "./yoga.ts";
@@ -12,9 +14,11 @@ export interface HttpOptions {
   /** /readyz's check: can this process do its work now? */
   readiness: () => Promise<ReadinessReport>;
   role: string;
+  /** Serves /dashboard (and redirects / to it) when the dashboard is on. */
+  dashboard?: DashboardHandler;
 }
 
-export function createHttpServer({ yoga, maxRequestBytes, isReady, readiness, role }: HttpOptions): Server {
+export function createHttpServer({ yoga, maxRequestBytes, isReady, readiness, role, dashboard }: HttpOptions): Server {
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") {
@@ -24,7 +28,9 @@ export function createHttpServer({ yoga, maxRequestBytes, isReady, readiness, ro
       return;
     }
     if (path === "/readyz") return void answerReadiness(res, readiness);
-    // Someone who opens the server's address in a browser lands on GraphiQL, not on an empty 404.
+    if (dashboard?.(req, res)) return;
+    // Without the dashboard, someone who opens the server's address lands on GraphiQL, not on an
+    // empty 404.
     if (path === "/" && yoga && (req.method === "GET" || req.method === "HEAD")) {
       res.writeHead(302, { location: yoga.graphqlEndpoint }).end();
       return;

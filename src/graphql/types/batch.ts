@@ -3,7 +3,7 @@ import { resolveCursorConnection, type ResolveCursorConnectionArgs } from "@poth
 import { BatchStatus, type BatchRow, type TaskStatus } from "../../batches/rows.ts";
 import { getBatch } from "../../batches/sql/getBatch.ts";
 import { countBatches, listBatches } from "../../batches/sql/listBatches.ts";
-import { listTasks } from "../../batches/sql/listTasks.ts";
+import { countTasksWithCustomId, listTasks } from "../../batches/sql/listTasks.ts";
 import { clientError, ErrorCode } from "../../errors.ts";
 import { builder } from "../builder.ts";
 import { TaskRef, TaskStatusEnum } from "./task.ts";
@@ -89,21 +89,27 @@ export const BatchRef = builder.objectRef<BatchRow>("Batch").implement({
     }),
     tasks: t.connection({
       type: TaskRef,
-      args: { status: t.arg({ type: TaskStatusEnum, required: false }) },
+      args: {
+        status: t.arg({ type: TaskStatusEnum, required: false }),
+        customId: t.arg.string({ required: false, description: "Only the task with exactly this customId." }),
+      },
       resolve: async (batch, args, { services }) => {
+        const customId = args.customId ?? null;
         const connection = await resolveCursorConnection(
           { args, ...TASK_PAGE, toCursor: (task) => String(task.index) },
           ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) =>
             listTasks(services.pool, {
               batchId: batch.id,
               status: args.status ?? null,
+              customId,
               afterIndex: parseCursor(after, "after"),
               beforeIndex: parseCursor(before, "before"),
               limit,
               descending: inverted,
             }),
         );
-        return { ...connection, totalCount: countFor(batch, args.status) };
+        const totalCount = customId === null ? countFor(batch, args.status) : () => countTasksWithCustomId(services.pool, batch.id, customId, args.status ?? null);
+        return { ...connection, totalCount };
       },
     }, { name: "TaskConnection" }, { name: "TaskEdge" }),
   }),
