@@ -1,5 +1,5 @@
 // rootRedirect.test.ts: someone who opens the server's address lands somewhere, not on an empty
-// 404: the dashboard when it is on (dashboard.serving.test.ts), GraphiQL when it is off.
+// 404: the dashboard when it is on (dashboardServing.test.ts), GraphiQL when it is off.
 import { expect, it } from "vitest";
 import type { TestServer } from "./helpers/server.ts";
 import { serverForFile } from "./helpers/serverForFile.ts";
