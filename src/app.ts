@@ -157,6 +157,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
       readiness: () => (ready && readiness ? readiness.check() : Promise.resolve({ ready: false, reason: stopping ? "stopping" : "starting" })),
       role: config.role,
       dashboard,
+      rootRedirect: yoga && (config.graphiql ?? !config.production) ? yoga.graphqlEndpoint : undefined,
     });
     // Listening first: a port in use fails here, before a WebSocket server is attached to re-emit
     // the error (graphql-ws would print it as an "Internal error").

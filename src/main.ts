@@ -24,6 +24,8 @@ try {
   log.fatal(failure.known ? { reason: failure.line } : { err: error }, "batchwire failed to start");
   await app.stop().catch(() => undefined);
   // Last, so that it is the line a person reads at the bottom of the terminal.
-  process.stderr.write(`batchwire: ${failure.line}\n`);
-  process.exit(1);
+  log.flush(() => {
+    process.stderr.write(`batchwire: ${failure.line}\n`);
+    process.exit(1);
+  });
 }

@@ -16,9 +16,11 @@ export interface HttpOptions {
   role: string;
   /** Serves /dashboard (and redirects / to it) when the dashboard is on. */
   dashboard?: DashboardHandler;
+  /** Where `/` leads without the dashboard (GraphiQL, when it is on). */
+  rootRedirect?: string;
 }
 
-export function createHttpServer({ yoga, maxRequestBytes, isReady, readiness, role, dashboard }: HttpOptions): Server {
+export function createHttpServer({ yoga, maxRequestBytes, isReady, readiness, role, dashboard, rootRedirect }: HttpOptions): Server {
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") {
@@ -31,8 +33,8 @@ export function createHttpServer({ yoga, maxRequestBytes, isReady, readiness, ro
     if (dashboard?.(req, res)) return;
     // Without the dashboard, someone who opens the server's address lands on GraphiQL, not on an
     // empty 404.
-    if (path === "/" && yoga && (req.method === "GET" || req.method === "HEAD")) {
-      res.writeHead(302, { location: yoga.graphqlEndpoint }).end();
+    if (path === "/" && rootRedirect && (req.method === "GET" || req.method === "HEAD")) {
+      res.writeHead(302, { location: rootRedirect }).end();
       return;
     }
     if (Number(req.headers["content-length"] ?? 0) > maxRequestBytes) return tooLarge(res, maxRequestBytes);
