@@ -154,3 +154,23 @@ it("a reserved stream is its key's alone: another key cannot open it or run oper
   expect(stolen.status).toBe(404);
   await stolen.body?.cancel();
 });
+
+it("single connection: a stream its client closes gives its key's connection back", async () => {
+  const busy = await createKey(db.pool, "acme");
+  // More clients, one after the other, than the key may hold connections at once.
+  for (let round = 0; round < 2 * MAX_CONNECTIONS_PER_KEY + 1; round++) {
+    const read = await waitFor(
+      async () => {
+        const sse = client(busy.key, true);
+        try {
+          return await collect<{ taskKinds: { name: string }[] }>(sse, `{ taskKinds { name } }`);
+        } finally {
+          sse.dispose();
+        }
+      },
+      30_000,
+      `round ${round}: a stream for this key`,
+    );
+    expect(read[0]!.data!.taskKinds.map((kind) => kind.name)).toContain("echo");
+  }
+});
