@@ -2,7 +2,7 @@
 // types it), as operators run it.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -70,7 +70,9 @@ function launch(env: Record<string, string>, options: ProcessOptions): ChildProc
     stdio: ["ignore", "pipe", "pipe"],
     detached: options.npm === true,
   });
-  children.set(child, { group: options.npm === true, dataDir: env.DATA_DIR });
+  // Its embedded PostgreSQL, if it runs one, lives in DATA_DIR (by default .data in its folder).
+  const dataDir = env.DATABASE_URL ? undefined : resolve(options.cwd ?? ROOT, env.DATA_DIR ?? ".data");
+  children.set(child, { group: options.npm === true, dataDir });
   child.once("exit", () => children.delete(child));
   return child;
 }
