@@ -174,3 +174,17 @@ it("single connection: a stream its client closes gives its key's connection bac
     expect(read[0]!.data!.taskKinds.map((kind) => kind.name)).toContain("echo");
   }
 });
+
+it("a malformed or invalid operation gets its GraphQL error in both modes, not a 500", async () => {
+  for (const singleConnection of [false, true]) {
+    const sse = client(key.key, singleConnection);
+    try {
+      const broken = await collect(sse, `{ taskKinds { name }`);
+      expect(broken.map((result) => result.errors?.[0]?.extensions?.code)).toEqual(["GRAPHQL_PARSE_FAILED"]);
+      const invalid = await collect(sse, `{ noSuchField }`);
+      expect(invalid.map((result) => result.errors?.[0]?.extensions?.code)).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
+    } finally {
+      sse.dispose();
+    }
+  }
+});

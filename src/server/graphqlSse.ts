@@ -141,7 +141,13 @@ export function useGraphQLSse(options: GraphQLSseOptions): Plugin {
           // yoga's envelop runs the operation: masking, operation limits, the stream guard.
           onSubscribe: async (req, params) => {
             const enveloped = yoga.getEnveloped({ request: req.raw, params } as unknown as YogaInitialContext);
-            const document = enveloped.parse(params.query);
+            let document;
+            try {
+              document = enveloped.parse(params.query);
+            } catch (error) {
+              if (error instanceof GraphQLError) return { data: null, errors: [error] }; // a syntax error, or over MAX_QUERY_TOKENS
+              throw error;
+            }
             const errors = enveloped.validate(enveloped.schema, document);
             if (errors.length > 0) return { data: null, errors };
             const args: ExecutionArgs = {
