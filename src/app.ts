@@ -16,6 +16,7 @@ import { TenantFeeds } from "./events/tenantFeed.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createHttpServer, listen } from "./server/http.ts";
 import { expectedMigrations, Readiness } from "./server/readiness.ts";
+import { createResultsRoute } from "./server/results.ts";
 import { attachWebSocket, type WebSocketHandle } from "./server/ws.ts";
 import { createBatchwireYoga } from "./server/yoga.ts";
 import type { AnyTaskKind } from "./worker/kind.ts";
@@ -23,6 +24,7 @@ import { ensureQueues } from "./worker/queues.ts";
 import { createRegistry, type KindRegistry } from "./worker/registry.ts";
 import { startWorkers, type RunningWorkers } from "./worker/runner.ts";
 import { startMaintenance, type Maintenance } from "./worker/maintenance.ts";
+import { setUpWebhooks, type Webhooks } from "./webhooks/runtime.ts";
 
 export interface BatchwireOptions {
   /** Settings; anything left out is read from the environment. */
@@ -67,6 +69,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
   let registry: KindRegistry | undefined;
   let statistics: JobStatistics | undefined;
   let readiness: Readiness | undefined;
+  let webhooks: Webhooks | undefined;
   let databaseUrl = "";
   let port = 0;
   let ready = false;
@@ -97,6 +100,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
     await boss.start();
     // Dead-lettered jobs stay redrivable for as long as a finished batch may be kept.
     await ensureQueues(boss, registry.all(), config.heartbeatSeconds, config.completionWindowSeconds + config.retentionSeconds);
+    webhooks = await setUpWebhooks({ pool, boss, log: quiet, config });
 
     // API processes fan batch changes out to subscribers; workers hear cancellations through it.
     hub = new EventHub(pool, databaseUrl, quiet);
@@ -124,6 +128,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
           maxConnectionsPerKey: config.maxConnectionsPerKey,
           streamReservationTimeoutMs: config.wsInitTimeoutMs,
           corsOrigins: config.corsOrigins,
+          maxRequestBytes: config.maxRequestBytes,
           limits: {
             maxQueryDepth: config.maxQueryDepth,
             maxQueryAliases: config.maxQueryAliases,
@@ -145,6 +150,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
             maxMetadataBytes: config.maxMetadataBytes,
             completionWindowSeconds: config.completionWindowSeconds,
             retentionSeconds: config.retentionSeconds,
+            webhooks: webhooks.services,
           },
           log: quiet,
         })
@@ -157,6 +163,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
       readiness: () => (ready && readiness ? readiness.check() : Promise.resolve({ ready: false, reason: stopping ? "stopping" : "starting" })),
       role: config.role,
       dashboard,
+      results: yoga && createResultsRoute({ pool, auth, log: quiet }),
       rootRedirect: yoga && (config.graphiql ?? !config.production) ? yoga.graphqlEndpoint : undefined,
     });
     // Listening first: a port in use fails here, before a WebSocket server is attached to re-emit
@@ -186,6 +193,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
         concurrency: config.workerConcurrency,
         pollIntervalSeconds: config.pollIntervalSeconds,
       });
+      await webhooks.startDelivery();
       maintenance = startMaintenance({
         pool,
         boss,
@@ -212,6 +220,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
     server?.closeIdleConnections();
     sessions?.stop();
     await ws?.close();
+    await webhooks?.stop();
     await boss?.stop({ graceful: true, timeout: config.shutdownTimeoutMs, close: true });
     await maintenance?.stop();
     await workers?.stop();

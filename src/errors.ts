@@ -11,6 +11,8 @@ export const ErrorCode = {
   TOO_MANY_SUBSCRIPTIONS: "TOO_MANY_SUBSCRIPTIONS",
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  /** Production without WEBHOOK_SECRET_KEY: webhook secrets cannot be sealed. */
+  WEBHOOKS_NOT_CONFIGURED: "WEBHOOKS_NOT_CONFIGURED",
   /** A batchUpdates subscriber read its events too slowly; it subscribes again and re-reads. */
   SUBSCRIBER_TOO_SLOW: "SUBSCRIBER_TOO_SLOW",
 } as const;
@@ -19,6 +21,8 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 export interface TaskErrorDetail {
   index: number;
+  /** The task's 1-based line, when it came from an uploaded file. */
+  line?: number;
   message: string;
 }
 
@@ -31,7 +35,8 @@ export const MAX_TASK_ERRORS = 1_000;
 
 export function invalidTasks(errors: TaskErrorDetail[], total: number): GraphQLError {
   const first = errors[0];
-  const summary = first ? `task ${first.index}: ${first.message}` : "invalid tasks";
+  const where = first && (first.line === undefined ? `task ${first.index}` : `line ${first.line} (task ${first.index})`);
+  const summary = first ? `${where}: ${first.message}` : "invalid tasks";
   return clientError(ErrorCode.BAD_USER_INPUT, `${total} invalid task(s); first: ${summary}`, {
     taskErrors: errors.slice(0, MAX_TASK_ERRORS),
     taskErrorsTruncated: total > MAX_TASK_ERRORS,

@@ -16,11 +16,13 @@ export interface HttpOptions {
   role: string;
   /** Serves /dashboard (and redirects / to it) when the dashboard is on. */
   dashboard?: DashboardHandler;
+  /** GET /batches/{id}/results.jsonl (results.ts); returns false for other paths. */
+  results?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Where `/` leads without the dashboard (GraphiQL, when it is on). */
   rootRedirect?: string;
 }
 
-export function createHttpServer({ yoga, maxRequestBytes, isReady, readiness, role, dashboard, rootRedirect }: HttpOptions): Server {
+export function createHttpServer({ yoga, maxRequestBytes, isReady, readiness, role, dashboard, results, rootRedirect }: HttpOptions): Server {
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") {
@@ -31,6 +33,7 @@ export function createHttpServer({ yoga, maxRequestBytes, isReady, readiness, ro
     }
     if (path === "/readyz") return void answerReadiness(res, readiness);
     if (dashboard?.(req, res)) return;
+    if (results?.(req, res)) return;
     // Without the dashboard, someone who opens the server's address lands on GraphiQL, not on an
     // empty 404.
     if (path === "/" && rootRedirect && (req.method === "GET" || req.method === "HEAD")) {

@@ -14,6 +14,7 @@ import { corsOptions } from "./origins.ts";
 import { useSharedEventExecution } from "./sharedExecution.ts";
 import { useStreamGuard } from "./streamGuard.ts";
 import { maskUnlessUnavailable } from "./unavailable.ts";
+import { useStreamingUploads } from "./uploads.ts";
 import { GRAPHIQL_EXAMPLE } from "./graphiqlExample.ts";
 
 export interface YogaOptions {
@@ -28,6 +29,8 @@ export interface YogaOptions {
   streamReservationTimeoutMs: number;
   /** Origins whose browser pages may call the API; none: same origin only. */
   corsOrigins: string[];
+  /** MAX_REQUEST_BYTES: http.ts refuses larger bodies; uploads.ts checks what it reads too. */
+  maxRequestBytes: number;
 }
 
 export type BatchwireYoga = YogaServerInstance<Record<string, unknown>, Context>;
@@ -49,10 +52,16 @@ export function createBatchwireYoga(options: YogaOptions): BatchwireYoga {
     // Unexpected errors reach clients as "Unexpected error." with no message, SQL or stack, in
     // every mode; yoga logs the original. A database out of reach is a 503 the client can retry.
     maskedErrors: { isDev: false, maskError: maskUnlessUnavailable },
+    // http.ts holds bodies to MAX_REQUEST_BYTES. yoga's own limit (25 MB by default, below ours)
+    // re-pipes every body through a TransformStream that takes chunks as fast as the socket gives
+    // them: an upload read slowly would pile up in memory.
+    maxRequestBodySize: false,
     plugins: [
       // A request must carry a header a plain cross-site form cannot set (yoga's CSRF rule).
       useCSRFPrevention({ requestHeaders: ["x-graphql-csrf", "graphql-client-name", "apollo-require-preflight"] }),
       apiKeys.plugin,
+      // After the key check: nothing of an upload is read for a caller without a valid key.
+      useStreamingUploads({ maxRequestBytes: options.maxRequestBytes }),
       ...limitPlugins(options.limits, log),
       useStreamGuard(options.sessions, options.maxConnectionsPerKey),
       useGraphQLSse({
