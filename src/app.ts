@@ -7,6 +7,7 @@ import { loadConfig, type Config } from "./config.ts";
 import { createDashboard } from "./dashboard/serve.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "./db/embedded.ts";
 import { migrate } from "./db/migrate.ts";
+import { DatabaseOutage } from "./db/outage.ts";
 import { createPool, type Pool } from "./db/pool.ts";
 import { JobStatistics } from "./db/statistics.ts";
 import { EventHub } from "./events/hub.ts";
@@ -17,6 +18,7 @@ import { Metrics } from "./observability/metrics.ts";
 import { createMetricsRoute } from "./observability/metricsRoute.ts";
 import { taskBacklog } from "./observability/taskBacklog.ts";
 import { createHttpServer, listen } from "./server/http.ts";
+import { expectedMigrations, Readiness } from "./server/readiness.ts";
 import { createResultsRoute } from "./server/results.ts";
 import { attachWebSocket, type WebSocketHandle } from "./server/ws.ts";
 import { createBatchwireYoga } from "./server/yoga.ts";
@@ -55,6 +57,9 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
   const config: Config = { ...loadConfig(), ...options.config };
   const log = options.logger ?? createLogger(config.logLevel, config.logFormat);
   const metrics = new Metrics();
+  // Components log through `quiet`: a database outage is told once, not by each failed query.
+  const outage = new DatabaseOutage(() => pool!.query("select 1"), log);
+  const quiet = outage.logger(log);
   const serveApi = config.role === "all" || config.role === "api";
   const runWorkers = config.role === "all" || config.role === "worker";
 
@@ -69,10 +74,12 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
   let maintenance: Maintenance | undefined;
   let registry: KindRegistry | undefined;
   let statistics: JobStatistics | undefined;
+  let readiness: Readiness | undefined;
   let webhooks: Webhooks | undefined;
   let databaseUrl = "";
   let port = 0;
   let ready = false;
+  let stopping = false;
 
   async function start(): Promise<void> {
     if (config.databaseUrl) databaseUrl = config.databaseUrl;
@@ -81,12 +88,12 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
       databaseUrl = embedded.url;
     }
     await migrate(databaseUrl, log);
-    pool = createPool(databaseUrl, config.dbPoolMax, log);
+    pool = createPool(databaseUrl, config.dbPoolMax, quiet);
     registry = await createRegistry(options.kinds ?? [], config.taskKindsModule);
     const kindNames = registry.all().map((kind) => kind.name);
     const ours = pool;
     metrics.observePool("batchwire", () => ({ max: config.dbPoolMax, total: ours.totalCount, idle: ours.idleCount, waiting: ours.waitingCount }));
-    metrics.observeBacklog(taskBacklog(pool, () => kindNames, log));
+    metrics.observeBacklog(taskBacklog(pool, () => kindNames, quiet));
 
     boss = new PgBoss({
       connectionString: databaseUrl,
@@ -99,21 +106,23 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
       schedule: false,
       max: config.dbPoolMax,
     });
-    boss.on("error", (error) => log.warn({ err: error }, "pg-boss error"));
+    boss.on("error", (error) => quiet.warn({ err: error }, "pg-boss error"));
     await boss.start();
     const bossDatabase = boss.getDb();
     metrics.observePool("pgboss", () => bossDatabase.poolCounts?.() ?? null);
     // Dead-lettered jobs stay redrivable for as long as a finished batch may be kept.
     await ensureQueues(boss, registry.all(), config.heartbeatSeconds, config.completionWindowSeconds + config.retentionSeconds);
-    webhooks = await setUpWebhooks({ pool, boss, log, config });
+    webhooks = await setUpWebhooks({ pool, boss, log: quiet, config });
 
     // API processes fan batch changes out to subscribers; workers hear cancellations through it.
-    hub = new EventHub(pool, databaseUrl, log);
+    hub = new EventHub(pool, databaseUrl, quiet);
     await hub.start();
-    statistics = new JobStatistics(pool, log);
+    statistics = new JobStatistics(pool, quiet);
+    const listening = hub;
+    readiness = new Readiness({ pool, listening: serveApi ? () => listening.connected : undefined }, await expectedMigrations());
     const auth = new Authenticator(pool, { production: config.production });
     if (serveApi) {
-      sessions = new SessionRegistry(auth, { maxPerKey: config.maxConnectionsPerKey, recheckMs: config.authRecheckMs, log });
+      sessions = new SessionRegistry(auth, { maxPerKey: config.maxConnectionsPerKey, recheckMs: config.authRecheckMs, log: quiet });
       sessions.start();
       if (!(await auth.keysExist())) {
         log.warn(
@@ -129,6 +138,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
           sessions: sessions!,
           graphiql: config.graphiql ?? !config.production,
           maxConnectionsPerKey: config.maxConnectionsPerKey,
+          streamReservationTimeoutMs: config.wsInitTimeoutMs,
           corsOrigins: config.corsOrigins,
           maxRequestBytes: config.maxRequestBytes,
           limits: {
@@ -155,7 +165,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
             webhooks: webhooks.services,
             metrics,
           },
-          log,
+          log: quiet,
           metrics,
         })
       : undefined;
@@ -164,16 +174,21 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
       yoga,
       maxRequestBytes: config.maxRequestBytes,
       isReady: () => ready,
+      readiness: () => (ready && readiness ? readiness.check() : Promise.resolve({ ready: false, reason: stopping ? "stopping" : "starting" })),
       role: config.role,
       dashboard,
-      results: yoga && createResultsRoute({ pool, auth, log }),
-      metrics: createMetricsRoute({ metrics, production: config.production, token: config.metricsToken, log }),
+      results: yoga && createResultsRoute({ pool, auth, log: quiet }),
+      rootRedirect: yoga && (config.graphiql ?? !config.production) ? yoga.graphqlEndpoint : undefined,
+      metrics: createMetricsRoute({ metrics, production: config.production, token: config.metricsToken, log: quiet }),
     });
+    // Listening first: a port in use fails here, before a WebSocket server is attached to re-emit
+    // the error (graphql-ws would print it as an "Internal error").
+    port = await listen(server, config.port, config.host);
     if (yoga) {
       ws = attachWebSocket(server, yoga, {
         auth,
         sessions: sessions!,
-        log,
+        log: quiet,
         production: config.production,
         maxPayloadBytes: config.wsMaxPayloadBytes,
         initTimeoutMs: config.wsInitTimeoutMs,
@@ -182,14 +197,13 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
         corsOrigins: config.corsOrigins,
       });
     }
-    port = await listen(server, config.port, config.host);
 
     if (runWorkers) {
       workers = await startWorkers({
         pool,
         boss,
         kinds: registry,
-        log,
+        log: quiet,
         events: hub,
         concurrency: config.workerConcurrency,
         pollIntervalSeconds: config.pollIntervalSeconds,
@@ -199,7 +213,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
       maintenance = startMaintenance({
         pool,
         boss,
-        log,
+        log: quiet,
         intervalMs: config.maintenanceIntervalSeconds * 1000,
         // pg-boss expires an attempt 60 s after its kind's timeout; give it that and a margin.
         stuckAfterSeconds: new Map(
@@ -208,11 +222,15 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
       });
     }
     ready = true;
-    log.info({ port, role: config.role, embedded: embedded !== undefined }, `batchwire ready on http://localhost:${port}/graphql`);
+    const where = { port, role: config.role, embedded: embedded !== undefined };
+    if (serveApi) log.info(where, `batchwire ready on http://localhost:${port}/graphql`);
+    else log.info(where, `batchwire worker ready; health at http://localhost:${port}/healthz`);
   }
 
   async function stop(): Promise<void> {
     ready = false;
+    stopping = true;
+    outage.stop();
     // Close the door first: no new requests or sockets, then let the work in hand finish.
     const closing = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
     server?.closeIdleConnections();

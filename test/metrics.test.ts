@@ -1,10 +1,12 @@
 // metrics.test.ts: GET /metrics of a real API process, scraped over HTTP and read with real
 // Prometheus parsers (parse-prometheus-text-format, and promtool): every declared metric with its
 // help text, batches and GraphQL operations counted after a known sequence of requests, the
-// cluster-wide backlog against the task table, subscriptions up and down on both transports, and
+// cluster-wide backlog against the task table, subscriptions up and down on every transport, and
 // label values that stay bounded. The process runs no workers, so submitted tasks stay QUEUED.
 import { expect, it } from "vitest";
+import { createClient as createSseClient } from "graphql-sse";
 import { createClient } from "../src/client/index.ts";
+import { SSE_ENDPOINT } from "../src/server/graphqlSse.ts";
 import { keyedClient } from "./helpers/auth.ts";
 import type { TestDatabase } from "./helpers/database.ts";
 import { batchwireLabels, batchwireText, baseOf, family, histogramCount, promtoolCheckMetrics, scrape, value, type Scrape } from "./helpers/metrics.ts";
@@ -165,6 +167,16 @@ it("counts open subscriptions by transport, up and down, and the events sent to 
   await waitFor(async () => ((await open("sse")) === sseBefore + 1 ? true : undefined), 10_000, "the SSE subscription to be counted");
   abort.abort();
   await waitFor(async () => ((await open("sse")) === sseBefore ? true : undefined), 10_000, "the SSE subscription to be counted closed");
+
+  // The graphql-sse protocol at /graphql/stream (distinct connections mode).
+  const graphqlSseBefore = await open("graphql-sse");
+  const sse = createSseClient({ url: `${baseOf(server.url)}${SSE_ENDPOINT}`, retryAttempts: 0 });
+  const events = sse.iterate({ query: `subscription($id: ID!) { jobProgress(batchId: $id) { batch { status } } }`, variables: { id: batch.id } });
+  await events.next();
+  expect(await open("graphql-sse")).toBe(graphqlSseBefore + 1);
+  await events.return?.(undefined);
+  sse.dispose();
+  await waitFor(async () => ((await open("graphql-sse")) === graphqlSseBefore ? true : undefined), 10_000, "the graphql-sse subscription to be counted closed");
 });
 
 it("keeps label values bounded: client-chosen operation names beyond the first hundred count as other, and no id is ever a label", async () => {
@@ -183,7 +195,7 @@ it("keeps label values bounded: client-chosen operation names beyond the first h
   const allowed: Record<string, RegExp> = {
     kind: /^(echo|sleep|fail|sha256)$/,
     status: /^(QUEUED|RUNNING|RETRYING|SUCCEEDED|FAILED|CANCELED|EXPIRED)$/,
-    transport: /^(ws|sse)$/,
+    transport: /^(ws|sse|graphql-sse)$/,
     pool: /^(batchwire|pgboss)$/,
     state: /^(idle|in_use)$/,
     operation_type: /^(query|mutation|subscription|unknown)$/,

@@ -4,14 +4,23 @@
 import { usePrometheus } from "@graphql-yoga/plugin-prometheus";
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "../graphql/context.ts";
+import { SSE_ENDPOINT } from "../server/graphqlSse.ts";
 import type { Metrics, SubscriptionTransport } from "./metrics.ts";
+
+/**
+ * ws.ts builds its operations' context without a Fetch request; graphql-sse's (graphqlSse.ts)
+ * carry their request to its endpoint; the rest are yoga's own streams over HTTP (SSE).
+ */
+function transportOf(request: Request | undefined): SubscriptionTransport {
+  if (!request) return "ws";
+  return new URL(request.url).pathname === SSE_ENDPOINT ? "graphql-sse" : "sse";
+}
 
 /** Counts each subscription open until its stream ends, and each event it sends. */
 function useSubscriptionMetrics(metrics: Metrics): Plugin<Context & { request?: Request }> {
   return {
     onSubscribe({ args }) {
-      // ws.ts builds its operations' context without a Fetch request; yoga's SSE has one.
-      const transport: SubscriptionTransport = args.contextValue.request ? "sse" : "ws";
+      const transport = transportOf(args.contextValue.request);
       return {
         onSubscribeResult({ result }) {
           // An error result (bad variables, too many streams) is one response, not a subscription.

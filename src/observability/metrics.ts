@@ -19,8 +19,11 @@ export type TaskAttemptOutcome = "succeeded" | "retrying" | "failed" | "canceled
 export const BACKLOG_STATUSES = ["QUEUED", "RUNNING", "RETRYING"] as const;
 export type BacklogStatus = (typeof BACKLOG_STATUSES)[number];
 
-/** How a subscriber is connected: graphql-ws over WebSocket, or yoga's Server-Sent Events. */
-export type SubscriptionTransport = "ws" | "sse";
+/**
+ * How a subscriber is connected: graphql-ws over WebSocket, yoga's own streams over HTTP (SSE), or
+ * the graphql-sse protocol at /graphql/stream.
+ */
+export type SubscriptionTransport = "ws" | "sse" | "graphql-sse";
 
 export type { WebhookOutcome };
 
@@ -167,7 +170,7 @@ export class Metrics {
   });
   readonly #subscriptions = new Gauge({
     name: "batchwire_subscriptions",
-    help: "GraphQL subscriptions open on this process, by transport (ws: graphql-ws; sse: Server-Sent Events).",
+    help: "GraphQL subscriptions open on this process, by transport (ws: graphql-ws; sse: yoga's Server-Sent Events; graphql-sse: the graphql-sse protocol).",
     labelNames: ["transport"] as const,
     registers: [this.registry],
   });

@@ -5,18 +5,26 @@ import type { Authenticator, Principal } from "../auth/authenticator.ts";
 
 export interface ApiKeyAuth {
   plugin: Plugin;
+  /** Authenticates a request that yoga's parsing does not see (graphql-sse); throws like the plugin. */
+  authenticate(request: Request): Promise<Principal>;
   /** The principal an HTTP request authenticated as (set before its context is built). */
   principalOf(request: Request): Principal | undefined;
 }
 
 export function useApiKeyAuth(auth: Authenticator): ApiKeyAuth {
   const principals = new WeakMap<Request, Principal>();
+  const authenticate = async (request: Request): Promise<Principal> => {
+    const principal = await auth.authenticate(request.headers.get("authorization"));
+    principals.set(request, principal);
+    return principal;
+  };
   return {
     plugin: {
       async onRequestParse({ request }) {
-        principals.set(request, await auth.authenticate(request.headers.get("authorization")));
+        await authenticate(request);
       },
     },
+    authenticate,
     principalOf: (request) => principals.get(request),
   };
 }

@@ -1,8 +1,9 @@
-// http.ts: the node:http server: /healthz, /metrics, the dashboard, a request size limit, and
-// yoga for everything else.
+// http.ts: the node:http server: /healthz, /readyz, /metrics, the dashboard, a request size limit,
+// and yoga for everything else.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { DashboardHandler } from "../dashboard/serve.ts";
 import { ErrorCode } from "../errors.ts";
+import { answerReadiness, type ReadinessReport } from "./readiness.ts";
 import type { BatchwireYoga } from "./yoga.ts";
 
 export interface HttpOptions {
@@ -10,16 +11,20 @@ export interface HttpOptions {
   yoga: BatchwireYoga | undefined;
   maxRequestBytes: number;
   isReady: () => boolean;
+  /** /readyz's check: can this process do its work now? */
+  readiness: () => Promise<ReadinessReport>;
   role: string;
   /** Serves /dashboard (and redirects / to it) when the dashboard is on. */
   dashboard?: DashboardHandler;
   /** GET /batches/{id}/results.jsonl (results.ts); returns false for other paths. */
   results?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Where `/` leads without the dashboard (GraphiQL, when it is on). */
+  rootRedirect?: string;
   /** GET /metrics (observability/metricsRoute.ts), on every role; returns false for other paths. */
   metrics?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
-export function createHttpServer({ yoga, maxRequestBytes, isReady, role, dashboard, results, metrics }: HttpOptions): Server {
+export function createHttpServer({ yoga, maxRequestBytes, isReady, readiness, role, dashboard, results, rootRedirect, metrics }: HttpOptions): Server {
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") {
@@ -28,9 +33,16 @@ export function createHttpServer({ yoga, maxRequestBytes, isReady, role, dashboa
       res.end(JSON.stringify({ status: ready ? "ok" : "starting", role }));
       return;
     }
+    if (path === "/readyz") return void answerReadiness(res, readiness);
     if (metrics?.(req, res)) return;
     if (dashboard?.(req, res)) return;
     if (results?.(req, res)) return;
+    // Without the dashboard, someone who opens the server's address lands on GraphiQL, not on an
+    // empty 404.
+    if (path === "/" && rootRedirect && (req.method === "GET" || req.method === "HEAD")) {
+      res.writeHead(302, { location: rootRedirect }).end();
+      return;
+    }
     if (Number(req.headers["content-length"] ?? 0) > maxRequestBytes) return tooLarge(res, maxRequestBytes);
     if (!yoga) {
       res.writeHead(404).end();

@@ -11,10 +11,12 @@ import { useOperationSpans } from "../observability/graphqlTracing.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { schema } from "../graphql/schema.ts";
 import { useApiKeyAuth } from "./authPlugin.ts";
+import { useGraphQLSse } from "./graphqlSse.ts";
 import { limitPlugins, type OperationLimits } from "./limits.ts";
 import { corsOptions } from "./origins.ts";
 import { useSharedEventExecution } from "./sharedExecution.ts";
 import { useStreamGuard } from "./streamGuard.ts";
+import { maskUnlessUnavailable } from "./unavailable.ts";
 import { useStreamingUploads } from "./uploads.ts";
 import { GRAPHIQL_EXAMPLE } from "./graphiqlExample.ts";
 
@@ -26,6 +28,8 @@ export interface YogaOptions {
   limits: OperationLimits;
   graphiql: boolean;
   maxConnectionsPerKey: number;
+  /** Time a reserved graphql-sse stream has to be opened, in ms. */
+  streamReservationTimeoutMs: number;
   /** Origins whose browser pages may call the API; none: same origin only. */
   corsOrigins: string[];
   /** MAX_REQUEST_BYTES: http.ts refuses larger bodies; uploads.ts checks what it reads too. */
@@ -50,8 +54,8 @@ export function createBatchwireYoga(options: YogaOptions): BatchwireYoga {
       return { services, tenant: caller.tenant, principal: caller };
     },
     // Unexpected errors reach clients as "Unexpected error." with no message, SQL or stack, in
-    // every mode; yoga logs the original.
-    maskedErrors: { isDev: false },
+    // every mode; yoga logs the original. A database out of reach is a 503 the client can retry.
+    maskedErrors: { isDev: false, maskError: maskUnlessUnavailable },
     // http.ts holds bodies to MAX_REQUEST_BYTES. yoga's own limit (25 MB by default, below ours)
     // re-pipes every body through a TransformStream that takes chunks as fast as the socket gives
     // them: an upload read slowly would pile up in memory.
@@ -66,20 +70,30 @@ export function createBatchwireYoga(options: YogaOptions): BatchwireYoga {
       useStreamingUploads({ maxRequestBytes: options.maxRequestBytes }),
       ...limitPlugins(options.limits, log),
       useStreamGuard(options.sessions, options.maxConnectionsPerKey),
+      useGraphQLSse({
+        apiKeys,
+        sessions: options.sessions,
+        maxConnectionsPerKey: options.maxConnectionsPerKey,
+        reservationTimeoutMs: options.streamReservationTimeoutMs,
+      }),
       useSharedEventExecution(),
       // After the stream guard, which may turn a stream into one error result.
       ...graphqlMetricsPlugins(options.metrics),
     ],
     graphiql: !options.graphiql
       ? false
-      : { title: "batchwire", subscriptionsProtocol: "WS", defaultQuery: GRAPHIQL_EXAMPLE },
+      : // Subscriptions over SSE: the same fetch as queries, so the Headers tab's key goes with them
+        // (GraphiQL's WebSocket would open with an empty connection_init). POST, as a JSON body
+        // passes the CSRF rule where a GET subscription would need one of its headers.
+        { title: "batchwire", subscriptionsProtocol: "SSE", method: "POST", defaultQuery: GRAPHIQL_EXAMPLE },
     renderGraphiQL,
     landingPage: false,
     logging: {
       debug: (...args) => log.debug({ yoga: args }, "yoga"),
       info: (...args) => log.info({ yoga: args }, "yoga"),
       warn: (...args) => log.warn({ yoga: args }, "yoga"),
-      error: (...args) => log.error({ yoga: args }, "yoga"),
+      // As `err`, so that a database outage is recognised (and told once) by the logger.
+      error: (...args) => log.error(args[0] instanceof Error ? { err: args[0] } : { yoga: args }, "yoga"),
     },
   });
 }
