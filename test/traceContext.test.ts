@@ -1,7 +1,7 @@
 // traceContext.test.ts: the pieces that carry a trace with work across processes: the active span
 // written as a W3C traceparent (what a task stores at submit), and a span started later, anywhere,
 // linked to the span that traceparent names; checked with the SDK's in-memory exporter.
-import { context, ROOT_CONTEXT, trace } from "@opentelemetry/api";
+import { context, ROOT_CONTEXT, SpanStatusCode, trace } from "@opentelemetry/api";
 import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
 import { activeTraceparent, startLinkedSpan, withLinkedSpan, withSpan } from "../src/observability/tracing.ts";
 import { idOf, parentOf, recordSpans, traceOf, type SpanRecorder } from "./helpers/spans.ts";
@@ -63,6 +63,6 @@ it("runs work in a linked span that is a child of the active one, and links noth
 it("marks a span failed when its work throws, and ends it", async () => {
   await expect(withSpan("doomed", {}, async () => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
   const [doomed] = recorder.spans();
-  expect(doomed!.status).toEqual({ code: 2, message: "boom" });
+  expect(doomed!.status).toEqual({ code: SpanStatusCode.ERROR, message: "boom" });
   expect(doomed!.events.map((e) => e.name)).toEqual(["exception"]);
 });

@@ -1,6 +1,7 @@
 // graphqlMetrics.ts: the yoga plugins that feed the GraphQL metrics: operation counts, durations
 // and errors through @graphql-yoga/plugin-prometheus, and the open subscriptions and the events
-// sent to them. Both see HTTP, SSE and WebSocket operations (ws.ts runs through yoga's envelop).
+// sent to them. Both see HTTP, SSE, graphql-sse and WebSocket operations (all go through yoga's
+// envelop).
 import { usePrometheus } from "@graphql-yoga/plugin-prometheus";
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "../graphql/context.ts";

@@ -65,18 +65,21 @@ export function linkTo(traceparent: string | null | undefined): Link | undefined
   return spanContext && isSpanContextValid(spanContext) ? { context: spanContext } : undefined;
 }
 
+function withLink(options: SpanOptions, traceparent: string | null | undefined): SpanOptions {
+  const link = linkTo(traceparent);
+  return link ? { ...options, links: [...(options.links ?? []), link] } : options;
+}
+
 /**
  * Starts a span linked to the span `traceparent` names (the request that submitted the work),
  * as a child of the active context: a task attempt's span links to its submit, across processes.
  * The caller ends it.
  */
 export function startLinkedSpan(name: string, traceparent: string | null | undefined, options: SpanOptions = {}): Span {
-  const link = linkTo(traceparent);
-  return tracer().startSpan(name, { ...options, links: [...(options.links ?? []), ...(link ? [link] : [])] });
+  return tracer().startSpan(name, withLink(options, traceparent));
 }
 
 /** Like withSpan, for a span linked to a stored traceparent. */
 export function withLinkedSpan<T>(name: string, traceparent: string | null | undefined, options: SpanOptions, fn: (span: Span) => Promise<T>): Promise<T> {
-  const link = linkTo(traceparent);
-  return withSpan(name, { ...options, links: [...(options.links ?? []), ...(link ? [link] : [])] }, fn);
+  return withSpan(name, withLink(options, traceparent), fn);
 }
