@@ -23,10 +23,11 @@ import { eventLatency } from "./scenarios/eventLatency.ts";
 import { fanout } from "./scenarios/fanout.ts";
 import { ingest } from "./scenarios/ingest.ts";
 import { pickup } from "./scenarios/pickup.ts";
+import { scrape } from "./scenarios/scrape.ts";
 import { throughput } from "./scenarios/throughput.ts";
 import { upload } from "./scenarios/upload.ts";
 
-const SCENARIOS: Scenario[] = [ingest, throughput, pickup, eventLatency, fanout, endurance, upload];
+const SCENARIOS: Scenario[] = [ingest, throughput, pickup, eventLatency, fanout, endurance, upload, scrape];
 const FULL_TASKS = 100_000;
 
 const { values: args } = parseArgs({

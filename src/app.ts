@@ -14,6 +14,9 @@ import { EventHub } from "./events/hub.ts";
 import { ProgressFeeds } from "./events/progressStream.ts";
 import { TenantFeeds } from "./events/tenantFeed.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import { Metrics } from "./observability/metrics.ts";
+import { createMetricsRoute } from "./observability/metricsRoute.ts";
+import { taskBacklog } from "./observability/taskBacklog.ts";
 import { createHttpServer, listen } from "./server/http.ts";
 import { expectedMigrations, Readiness } from "./server/readiness.ts";
 import { createResultsRoute } from "./server/results.ts";
@@ -46,11 +49,14 @@ export interface Batchwire {
   /** The database URL in use (after start); the embedded one when DATABASE_URL is unset. */
   readonly databaseUrl: string;
   readonly kinds: KindRegistry;
+  /** This app's Prometheus metrics (GET /metrics); its registry takes metrics of your own too. */
+  readonly metrics: Metrics;
 }
 
 export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
   const config: Config = { ...loadConfig(), ...options.config };
-  const log = options.logger ?? createLogger(config.logLevel);
+  const log = options.logger ?? createLogger(config.logLevel, config.logFormat);
+  const metrics = new Metrics();
   // Components log through `quiet`: a database outage is told once, not by each failed query.
   const outage = new DatabaseOutage(() => pool!.query("select 1"), log);
   const quiet = outage.logger(log);
@@ -84,6 +90,10 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
     await migrate(databaseUrl, log);
     pool = createPool(databaseUrl, config.dbPoolMax, quiet);
     registry = await createRegistry(options.kinds ?? [], config.taskKindsModule);
+    const kindNames = registry.all().map((kind) => kind.name);
+    const ours = pool;
+    metrics.observePool("batchwire", () => ({ max: config.dbPoolMax, total: ours.totalCount, idle: ours.idleCount, waiting: ours.waitingCount }));
+    metrics.observeBacklog(taskBacklog(pool, () => kindNames, quiet));
 
     boss = new PgBoss({
       connectionString: databaseUrl,
@@ -98,6 +108,8 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
     });
     boss.on("error", (error) => quiet.warn({ err: error }, "pg-boss error"));
     await boss.start();
+    const bossDatabase = boss.getDb();
+    metrics.observePool("pgboss", () => bossDatabase.poolCounts?.() ?? null);
     // Dead-lettered jobs stay redrivable for as long as a finished batch may be kept.
     await ensureQueues(boss, registry.all(), config.heartbeatSeconds, config.completionWindowSeconds + config.retentionSeconds);
     webhooks = await setUpWebhooks({ pool, boss, log: quiet, config });
@@ -151,8 +163,10 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
             completionWindowSeconds: config.completionWindowSeconds,
             retentionSeconds: config.retentionSeconds,
             webhooks: webhooks.services,
+            metrics,
           },
           log: quiet,
+          metrics,
         })
       : undefined;
     const dashboard = yoga && (config.dashboard ?? !config.production) ? createDashboard({ keysRequired: async () => !(await auth.isOpen()) }) : undefined;
@@ -165,6 +179,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
       dashboard,
       results: yoga && createResultsRoute({ pool, auth, log: quiet }),
       rootRedirect: yoga && (config.graphiql ?? !config.production) ? yoga.graphqlEndpoint : undefined,
+      metrics: createMetricsRoute({ metrics, production: config.production, token: config.metricsToken, log: quiet }),
     });
     // Listening first: a port in use fails here, before a WebSocket server is attached to re-emit
     // the error (graphql-ws would print it as an "Internal error").
@@ -193,7 +208,8 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
         concurrency: config.workerConcurrency,
         pollIntervalSeconds: config.pollIntervalSeconds,
       });
-      await webhooks.startDelivery();
+      for (const kind of registry.all()) metrics.workerSlots(kind.name, config.workerConcurrency ?? kind.policy.concurrency);
+      await webhooks.startDelivery({ onOutcome: (outcome) => metrics.webhookAttempt(outcome) });
       maintenance = startMaintenance({
         pool,
         boss,
@@ -224,6 +240,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
     await boss?.stop({ graceful: true, timeout: config.shutdownTimeoutMs, close: true });
     await maintenance?.stop();
     await workers?.stop();
+    if (workers) for (const kind of registry?.all() ?? []) metrics.workerSlots(kind.name, 0);
     await hub?.stop();
     await statistics?.stop();
     server?.closeAllConnections();
@@ -244,6 +261,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
     get databaseUrl() {
       return databaseUrl;
     },
+    metrics,
     get kinds() {
       if (!registry) throw new Error("kinds are loaded by start()");
       return registry;

@@ -5,6 +5,10 @@ import { DEFAULT_RETRY_BASE_SECONDS } from "./webhooks/queue.ts";
 
 const Role = z.enum(["all", "api", "worker"]);
 const LogLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
+const LogFormat = z.enum(["pretty", "json"]);
+
+// grpc would need @grpc/grpc-js; an OpenTelemetry Collector takes both of these.
+const OtlpProtocol = z.enum(["http/protobuf", "http/json"], "must be http/protobuf or http/json (grpc is not supported)");
 
 const positiveInt = z.coerce.number().int().positive();
 const flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
@@ -62,10 +66,29 @@ const EnvSchema = z.object({
   WEBHOOK_RETRY_BASE_SECONDS: z.coerce.number().int().min(1).max(15).default(DEFAULT_RETRY_BASE_SECONDS),
   // Where clients reach this service (https://batch.example.com): makes webhook resultsUrl absolute.
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  // Operations: see the README's Operations section.
+  LOG_FORMAT: LogFormat.optional(), // default: pretty on a terminal in development, json elsewhere
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters (`openssl rand -hex 32`)").optional(),
+  // OpenTelemetry's standard variables. These decide whether tracing is on and which exporter
+  // runs; the SDK and the exporter read the rest (endpoint, headers, sampler, resource) themselves.
+  OTEL_SDK_DISABLED: z.string().transform((value) => value.trim().toLowerCase() === "true").optional(),
+  OTEL_TRACES_EXPORTER: z
+    .string()
+    .transform((value) => value.trim().toLowerCase())
+    .pipe(z.enum(["otlp", "console", "none"], "must be otlp, console or none (other exporters are not installed)"))
+    .optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: OtlpProtocol.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: OtlpProtocol.optional(),
 });
 
 export type Role = z.infer<typeof Role>;
 export type LogLevel = z.infer<typeof LogLevel>;
+export type LogFormat = z.infer<typeof LogFormat>;
+
+/** Where spans go when tracing is on. */
+export type TraceExporter = "otlp-proto" | "otlp-json" | "console";
 
 export interface Config {
   databaseUrl: string | undefined;
@@ -124,14 +147,37 @@ export interface Config {
   webhookRetryBaseSeconds: number;
   /** The service's public URL, for absolute links in webhook payloads; unset: paths. */
   publicBaseUrl: string | undefined;
+  /** pretty: readable lines through pino-pretty; json: one JSON object a line. */
+  logFormat: LogFormat;
+  /** The bearer token GET /metrics asks for; unset: open in development, 404 in production. */
+  metricsToken: string | undefined;
+  /** Tracing's exporter, chosen by the OTEL_* variables; undefined: tracing is off. */
+  traceExporter: TraceExporter | undefined;
 }
 
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-/** Reads the environment once; throws a ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * Tracing is on when OTEL_TRACES_EXPORTER names an exporter, or when an OTLP endpoint is set
+ * (the exporter then defaults to otlp, as OpenTelemetry's SDKs do); OTEL_SDK_DISABLED=true and
+ * OTEL_TRACES_EXPORTER=none turn it off. With none of these set it is off.
+ */
+function traceExporter(e: z.infer<typeof EnvSchema>): TraceExporter | undefined {
+  if (e.OTEL_SDK_DISABLED) return undefined;
+  const exporter = e.OTEL_TRACES_EXPORTER ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT || e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? "otlp" : "none");
+  if (exporter === "none") return undefined;
+  if (exporter === "console") return "console";
+  const protocol = e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL ?? "http/protobuf";
+  return protocol === "http/json" ? "otlp-json" : "otlp-proto";
+}
+
+/**
+ * Reads the environment once; throws a ConfigError naming every bad variable. `isTerminal` (is
+ * stdout a terminal?) picks the default log format.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTerminal = process.stdout.isTTY === true): Config {
   // An empty variable means "unset", as in most twelve-factor apps.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
   const parsed = EnvSchema.safeParse(present);
@@ -181,5 +227,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookAllowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? false,
     webhookRetryBaseSeconds: e.WEBHOOK_RETRY_BASE_SECONDS,
     publicBaseUrl: e.PUBLIC_BASE_URL,
+    logFormat: e.LOG_FORMAT ?? (e.NODE_ENV !== "production" && isTerminal ? "pretty" : "json"),
+    metricsToken: e.METRICS_TOKEN,
+    traceExporter: traceExporter(e),
   };
 }

@@ -2,6 +2,7 @@
 import { createBatchwire } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
+import { startTracing } from "./observability/tracingSdk.ts";
 import { onShutdownSignal } from "./signals.ts";
 import { describeStartFailure } from "./startFailure.ts";
 
@@ -14,15 +15,21 @@ try {
   process.exit(1);
 }
 
-const log = createLogger(config.logLevel);
+// Before anything that makes spans; the SDK reads the other OTEL_* variables itself.
+const tracing = config.traceExporter ? startTracing(config.traceExporter) : undefined;
+const log = createLogger(config.logLevel, config.logFormat);
 const app = createBatchwire({ config, logger: log });
-onShutdownSignal(log, () => app.stop());
+onShutdownSignal(log, async () => {
+  await app.stop();
+  await tracing?.shutdown();
+});
 try {
   await app.start();
 } catch (error) {
   const failure = describeStartFailure(error, config);
   log.fatal(failure.known ? { reason: failure.line } : { err: error }, "batchwire failed to start");
   await app.stop().catch(() => undefined);
+  await tracing?.shutdown().catch(() => undefined);
   // Last, so that it is the line a person reads at the bottom of the terminal.
   log.flush(() => {
     process.stderr.write(`batchwire: ${failure.line}\n`);

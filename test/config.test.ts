@@ -74,3 +74,37 @@ describe("security settings", () => {
     expect(() => loadConfig({ DASHBOARD: "maybe" })).toThrow(/DASHBOARD/);
   });
 });
+
+describe("operations settings", () => {
+  it("logs pretty lines on a terminal in development, JSON when piped or in production, or as LOG_FORMAT says", () => {
+    expect(loadConfig({}, true).logFormat).toBe("pretty");
+    expect(loadConfig({}, false).logFormat).toBe("json");
+    expect(loadConfig({ NODE_ENV: "production" }, true).logFormat).toBe("json");
+    expect(loadConfig({ LOG_FORMAT: "pretty" }, false).logFormat).toBe("pretty");
+    expect(loadConfig({ LOG_FORMAT: "json" }, true).logFormat).toBe("json");
+    expect(() => loadConfig({ LOG_FORMAT: "xml" })).toThrow(/LOG_FORMAT/);
+  });
+
+  it("takes a METRICS_TOKEN of 16 characters or more", () => {
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: "0123456789abcdef" }).metricsToken).toBe("0123456789abcdef");
+    expect(() => loadConfig({ METRICS_TOKEN: "short" })).toThrow(/METRICS_TOKEN: must be at least 16 characters/);
+  });
+
+  it("turns tracing on from the standard OTEL_* variables only, and leaves it off when none is set", () => {
+    expect(loadConfig({}).traceExporter).toBeUndefined();
+    expect(loadConfig({ OTEL_SERVICE_NAME: "batchwire" }).traceExporter).toBeUndefined();
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318" }).traceExporter).toBe("otlp-proto");
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://127.0.0.1:4318/v1/traces" }).traceExporter).toBe("otlp-proto");
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: "otlp" }).traceExporter).toBe("otlp-proto");
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" }).traceExporter).toBe("otlp-json");
+    expect(
+      loadConfig({ OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/protobuf" }).traceExporter,
+    ).toBe("otlp-proto");
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: "console" }).traceExporter).toBe("console");
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: "none", OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318" }).traceExporter).toBeUndefined();
+    expect(loadConfig({ OTEL_SDK_DISABLED: "true", OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318" }).traceExporter).toBeUndefined();
+    expect(() => loadConfig({ OTEL_TRACES_EXPORTER: "zipkin" })).toThrow(/OTEL_TRACES_EXPORTER/);
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" })).toThrow(/grpc is not supported/);
+  });
+});

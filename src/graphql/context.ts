@@ -7,6 +7,7 @@ import type { ProgressFeeds } from "../events/progressStream.ts";
 import type { TenantFeeds } from "../events/tenantFeed.ts";
 import type { Principal } from "../auth/authenticator.ts";
 import type { WebhookServices } from "../webhooks/services.ts";
+import type { Metrics } from "../observability/metrics.ts";
 
 /** The long-lived services resolvers use; one per process. */
 export interface Services {
@@ -26,6 +27,7 @@ export interface Services {
   completionWindowSeconds: number;
   retentionSeconds: number;
   webhooks: WebhookServices;
+  metrics: Metrics;
 }
 
 export interface Context {

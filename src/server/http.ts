@@ -1,5 +1,5 @@
-// http.ts: the node:http server: /healthz, /readyz, the dashboard, a request size limit, and yoga
-// for everything else.
+// http.ts: the node:http server: /healthz, /readyz, /metrics, the dashboard, a request size limit,
+// and yoga for everything else.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { DashboardHandler } from "../dashboard/serve.ts";
 import { ErrorCode } from "../errors.ts";
@@ -20,9 +20,11 @@ export interface HttpOptions {
   results?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Where `/` leads without the dashboard (GraphiQL, when it is on). */
   rootRedirect?: string;
+  /** GET /metrics (observability/metricsRoute.ts), on every role; returns false for other paths. */
+  metrics?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
-export function createHttpServer({ yoga, maxRequestBytes, isReady, readiness, role, dashboard, results, rootRedirect }: HttpOptions): Server {
+export function createHttpServer({ yoga, maxRequestBytes, isReady, readiness, role, dashboard, results, rootRedirect, metrics }: HttpOptions): Server {
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") {
@@ -32,6 +34,7 @@ export function createHttpServer({ yoga, maxRequestBytes, isReady, readiness, ro
       return;
     }
     if (path === "/readyz") return void answerReadiness(res, readiness);
+    if (metrics?.(req, res)) return;
     if (dashboard?.(req, res)) return;
     if (results?.(req, res)) return;
     // Without the dashboard, someone who opens the server's address lands on GraphiQL, not on an

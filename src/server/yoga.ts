@@ -6,6 +6,9 @@ import type { Authenticator, Principal } from "../auth/authenticator.ts";
 import type { SessionRegistry } from "../auth/sessions.ts";
 import type { Logger } from "../logger.ts";
 import type { Context, Services } from "../graphql/context.ts";
+import { graphqlMetricsPlugins } from "../observability/graphqlMetrics.ts";
+import { useOperationSpans } from "../observability/graphqlTracing.ts";
+import type { Metrics } from "../observability/metrics.ts";
 import { schema } from "../graphql/schema.ts";
 import { useApiKeyAuth } from "./authPlugin.ts";
 import { useGraphQLSse } from "./graphqlSse.ts";
@@ -31,6 +34,7 @@ export interface YogaOptions {
   corsOrigins: string[];
   /** MAX_REQUEST_BYTES: http.ts refuses larger bodies; uploads.ts checks what it reads too. */
   maxRequestBytes: number;
+  metrics: Metrics;
 }
 
 export type BatchwireYoga = YogaServerInstance<Record<string, unknown>, Context>;
@@ -57,6 +61,8 @@ export function createBatchwireYoga(options: YogaOptions): BatchwireYoga {
     // them: an upload read slowly would pile up in memory.
     maxRequestBodySize: false,
     plugins: [
+      // First: the operation's span is active while every later plugin and resolver runs.
+      useOperationSpans(),
       // A request must carry a header a plain cross-site form cannot set (yoga's CSRF rule).
       useCSRFPrevention({ requestHeaders: ["x-graphql-csrf", "graphql-client-name", "apollo-require-preflight"] }),
       apiKeys.plugin,
@@ -71,6 +77,8 @@ export function createBatchwireYoga(options: YogaOptions): BatchwireYoga {
         reservationTimeoutMs: options.streamReservationTimeoutMs,
       }),
       useSharedEventExecution(),
+      // After the stream guard, which may turn a stream into one error result.
+      ...graphqlMetricsPlugins(options.metrics),
     ],
     graphiql: !options.graphiql
       ? false

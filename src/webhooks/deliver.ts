@@ -2,9 +2,11 @@
 // delivery: it signs the event's body, sends it through the SSRF guard, then writes the outcome
 // and settles the job in one transaction. A failed attempt leaves the job to pg-boss's backoff;
 // the last one leaves the delivery FAILED.
+import { SpanKind, SpanStatusCode, type Span } from "@opentelemetry/api";
 import type { JobWithMetadata, PgBoss } from "pg-boss";
 import { bossDb, withTransaction, type Pool } from "../db/pool.ts";
 import type { Logger } from "../logger.ts";
+import { withSpan } from "../observability/tracing.ts";
 import { withRetries } from "../worker/flush.ts";
 import { eventBody } from "./payload.ts";
 import { WEBHOOK_QUEUE, type DeliveryJobData } from "./queue.ts";
@@ -89,11 +91,12 @@ async function settle(deps: DeliveryWorkerDeps, job: DeliveryJob, target: Attemp
   );
 }
 
-async function attempt(deps: DeliveryWorkerDeps, job: DeliveryJob): Promise<AttemptOutcome> {
+async function attempt(deps: DeliveryWorkerDeps, job: DeliveryJob, span: Span): Promise<AttemptOutcome> {
   const target = await attemptTarget(deps.pool, job.data.deliveryId);
   // Gone with its endpoint, handed to a newer job (redelivered), or already settled: nothing to do,
   // and pg-boss completes the job when the handler returns.
   if (!target || target.job_id !== job.id || target.status !== "PENDING") return "skipped";
+  span.setAttributes({ "batchwire.webhook.endpoint_id": target.endpoint_id, "batchwire.batch_id": target.batch_id, "batchwire.webhook.attempt": job.retryCount + 1 });
   const log = deps.log.child({ deliveryId: target.id, endpointId: target.endpoint_id, batchId: target.batch_id, attempt: job.retryCount + 1 });
   if (!target.enabled) {
     const why = target.disabled_reason ? `the endpoint is disabled: ${target.disabled_reason}` : "the endpoint is disabled";
@@ -108,6 +111,7 @@ async function attempt(deps: DeliveryWorkerDeps, job: DeliveryJob): Promise<Atte
     result = { ok: false, error: `not sent: ${(error as Error).message}` };
   }
   const outcome = await settle(deps, job, target, result, true);
+  if (result.status !== undefined) span.setAttribute("http.response.status_code", result.status);
   log[result.ok ? "debug" : "info"]({ outcome, status: result.status, error: result.error }, "webhook attempt");
   return outcome;
 }
@@ -126,7 +130,16 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<voi
       await Promise.all(
         jobs.map(async (job) => {
           try {
-            const outcome = await attempt(deps, job);
+            const outcome = await withSpan(
+              "batchwire.webhook.deliver",
+              { kind: SpanKind.CLIENT, attributes: { "batchwire.webhook.delivery_id": job.data.deliveryId } },
+              async (span) => {
+                const outcome = await attempt(deps, job, span);
+                span.setAttribute("batchwire.webhook.outcome", outcome);
+                if (outcome !== "succeeded" && outcome !== "skipped") span.setStatus({ code: SpanStatusCode.ERROR, message: `webhook attempt ${outcome}` });
+                return outcome;
+              },
+            );
             deps.onOutcome?.(outcome);
           } catch (error) {
             // pg-boss fails the job and retries it; the delivery row did not record this attempt.

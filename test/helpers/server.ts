@@ -1,6 +1,7 @@
 // server.ts: the real batchwire on a free port, and the HTTP client tests talk to it with.
 import { createBatchwire, type Batchwire } from "../../src/app.ts";
 import type { Config } from "../../src/config.ts";
+import type { Logger } from "../../src/logger.ts";
 import type { AnyTaskKind } from "../../src/worker/kind.ts";
 
 export interface TestServer {
@@ -10,7 +11,8 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(databaseUrl: string, config: Partial<Config> = {}, kinds: AnyTaskKind[] = []): Promise<TestServer> {
+/** `logger`: to read what the server logs (tests of log lines); silent by default. */
+export async function startServer(databaseUrl: string, config: Partial<Config> = {}, kinds: AnyTaskKind[] = [], logger?: Logger): Promise<TestServer> {
   const app = createBatchwire({
     config: {
       databaseUrl,
@@ -23,6 +25,7 @@ export async function startServer(databaseUrl: string, config: Partial<Config> =
       ...config,
     },
     kinds,
+    logger,
   });
   await app.start();
   let stopped = false;

@@ -1,6 +1,7 @@
 // submitBatch.ts: the submitBatch mutation, its input and payload.
 import type { BatchRow } from "../../batches/rows.ts";
 import { submitBatch } from "../../batches/submit.ts";
+import { withSpan } from "../../observability/tracing.ts";
 import { builder, type Types } from "../builder.ts";
 import { BatchRef } from "./batch.ts";
 
@@ -50,8 +51,12 @@ builder.mutationField("submitBatch", (t) =>
     type: SubmitBatchPayload,
     description: "Stores a batch with all of its tasks queued, or nothing (errors name the task index).",
     args: { input: t.arg({ type: SubmitBatchInput, required: true }) },
-    resolve: async (_, { input }, { services, tenant }) => ({
-      batch: await submitBatch(services, tenant, input),
-    }),
+    resolve: (_, { input }, { services, tenant }) =>
+      withSpan("batchwire.submitBatch", { attributes: { "batchwire.tasks": input.tasks.length } }, async (span) => {
+        const batch = await submitBatch(services, tenant, input);
+        span.setAttribute("batchwire.batch_id", batch.id);
+        services.metrics.batchSubmitted();
+        return { batch };
+      }),
   }),
 );

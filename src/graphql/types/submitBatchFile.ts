@@ -1,6 +1,7 @@
 // submitBatchFile.ts: the File scalar and the submitBatchFile mutation (a JSONL file of tasks).
 import { GraphQLError } from "graphql";
 import { submitBatchFile, type UploadedFile } from "../../batches/submitFile.ts";
+import { withSpan } from "../../observability/tracing.ts";
 import { builder } from "../builder.ts";
 import { batchOptionFields, SubmitBatchPayload } from "./submitBatch.ts";
 
@@ -40,8 +41,12 @@ builder.mutationField("submitBatchFile", (t) =>
     description:
       "Stores a batch from a JSONL file, read as it arrives, with all of its tasks queued, or nothing (errors name each bad line and its task index).",
     args: { input: t.arg({ type: SubmitBatchFileInput, required: true }) },
-    resolve: async (_, { input }, { services, tenant }) => ({
-      batch: await submitBatchFile(services, tenant, input),
-    }),
+    resolve: (_, { input }, { services, tenant }) =>
+      withSpan("batchwire.submitBatchFile", {}, async (span) => {
+        const batch = await submitBatchFile(services, tenant, input);
+        span.setAttributes({ "batchwire.batch_id": batch.id, "batchwire.tasks": batch.total });
+        services.metrics.batchSubmitted();
+        return { batch };
+      }),
   }),
 );
