@@ -130,6 +130,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
             maxTasksPerBatch: config.maxTasksPerBatch,
             maxTaskInputBytes: config.maxTaskInputBytes,
             maxMetadataBytes: config.maxMetadataBytes,
+            maxResponseBytes: config.maxResponseBytes,
             completionWindowSeconds: config.completionWindowSeconds,
             retentionSeconds: config.retentionSeconds,
           },

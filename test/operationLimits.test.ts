@@ -53,15 +53,17 @@ describe("operation limits, over HTTP and WebSocket alike", () => {
       `{ batches { edges { node { tasks { totalCount } } } } }`,
       /depth limit of 4 exceeded/i,
     ],
-    ["aliases", `{ a: taskKinds { name } b: taskKinds { name } }`, `{ a: taskKinds { name } b: taskKinds { name } c: taskKinds { name } }`, /aliases limit of 2 exceeded/i],
-    ["tokens", `{ taskKinds { ${fields(20)} } }`, `{ taskKinds { ${fields(60)} } }`, /token limit of 60 exceeded/i],
+    // __typename aliases count like any other.
+    ["aliases", `{ a: batch(id: "x") { id } b: __typename }`, `{ a: __typename b: __typename c: __typename }`, /aliases limit of 2 exceeded/i],
+    ["tokens", `{ batch(id: "x") { ${fields(20)} } }`, `{ batch(id: "x") { ${fields(60)} } }`, /token limit of 60 exceeded/i],
     [
       "directives",
       `{ taskKinds { name @include(if: true) description @skip(if: false) } }`,
       `{ taskKinds { name @include(if: true) @include(if: true) description @skip(if: false) @skip(if: false) } }`,
       /directives limit of 3 exceeded/i,
     ],
-    ["cost", `{ batches(first: 10) { totalCount } }`, `{ batches(first: 1000) { totalCount } }`, /cost limit of 300 exceeded/i],
+    // A page size from a variable's default counts as a literal one (20 when none is given).
+    ["cost", `{ batches { edges { node { id } } } }`, `query($n: Int = 100) { batches(first: $n) { edges { node { id } } } }`, /cost limit of 300 exceeded/i],
   ];
 
   for (const [limit, within, beyond, message] of cases) {

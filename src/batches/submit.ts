@@ -10,6 +10,7 @@ import type { JobInsert } from "pg-boss";
 import type { BatchRow } from "./rows.ts";
 import { getBatchByIdempotencyKey } from "./sql/getBatch.ts";
 import { boundedJson } from "./inputBounds.ts";
+import { textProblem } from "./wellFormed.ts";
 import { insertBatch } from "./sql/insertBatch.ts";
 import { insertTasks, type NewTask } from "./sql/insertTasks.ts";
 
@@ -56,8 +57,13 @@ function validate(deps: SubmitDeps, input: SubmitBatchInput): NewTask[] {
       maxTasksPerBatch: deps.maxTasksPerBatch,
     });
   }
-  if (input.idempotencyKey != null && (input.idempotencyKey.length === 0 || input.idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
-    throw clientError(ErrorCode.BAD_USER_INPUT, `idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+  if (input.idempotencyKey != null) {
+    const key = input.idempotencyKey;
+    if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+      throw clientError(ErrorCode.BAD_USER_INPUT, `idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+    }
+    const problem = textProblem(key);
+    if (problem) throw clientError(ErrorCode.BAD_USER_INPUT, `idempotencyKey ${problem}`);
   }
   if (input.priority != null && Math.abs(input.priority) > PRIORITY_RANGE) {
     throw clientError(ErrorCode.BAD_USER_INPUT, `priority must be between -${PRIORITY_RANGE} and ${PRIORITY_RANGE}`);
@@ -83,9 +89,11 @@ function validate(deps: SubmitDeps, input: SubmitBatchInput): NewTask[] {
     const customId = task.customId ?? null;
     if (customId !== null) {
       const first = seenCustomIds.get(customId);
-      if (customId.length === 0 || customId.length > MAX_CUSTOM_ID_LENGTH || customId.includes("\0")) {
-        return report(index, `customId must be 1 to ${MAX_CUSTOM_ID_LENGTH} characters, none of them NUL`);
+      if (customId.length === 0 || customId.length > MAX_CUSTOM_ID_LENGTH) {
+        return report(index, `customId must be 1 to ${MAX_CUSTOM_ID_LENGTH} characters`);
       }
+      const problem = textProblem(customId);
+      if (problem) return report(index, `customId ${problem}`);
       if (first !== undefined) return report(index, `customId "${customId}" duplicates task ${first}`);
       seenCustomIds.set(customId, index);
     }
