@@ -10,6 +10,7 @@ import { createPool, type Pool } from "./db/pool.ts";
 import { JobStatistics } from "./db/statistics.ts";
 import { EventHub } from "./events/hub.ts";
 import { ProgressFeeds } from "./events/progressStream.ts";
+import { createClientLog } from "./clientLog.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createHttpServer, listen } from "./server/http.ts";
 import { attachWebSocket, type WebSocketHandle } from "./server/ws.ts";
@@ -45,6 +46,7 @@ export interface Batchwire {
 export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
   const config: Config = { ...loadConfig(), ...options.config };
   const log = options.logger ?? createLogger(config.logLevel);
+  const clientLog = createClientLog(log);
   const serveApi = config.role === "all" || config.role === "api";
   const runWorkers = config.role === "all" || config.role === "worker";
 
@@ -119,8 +121,9 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
             maxQueryDirectives: config.maxQueryDirectives,
             maxQueryCost: config.maxQueryCost,
             introspection: config.introspection ?? !config.production,
-            hideSuggestions: config.production,
           },
+          hideSuggestions: config.production,
+          clientLog,
           services: {
             pool,
             boss,
@@ -143,6 +146,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
         auth,
         sessions: sessions!,
         log,
+        clientLog,
         production: config.production,
         maxPayloadBytes: config.wsMaxPayloadBytes,
         initTimeoutMs: config.wsInitTimeoutMs,

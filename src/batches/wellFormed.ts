@@ -5,8 +5,8 @@
 
 /** Why `text` cannot be stored as it is, as the end of a sentence; undefined when it can. */
 export function textProblem(text: string): string | undefined {
-  if (!text.isWellFormed()) return "contains a lone UTF-16 surrogate, which is not valid Unicode";
-  if (text.includes("\0")) return "contains a NUL character (U+0000), which PostgreSQL cannot store";
+  if (!text.isWellFormed()) return "contains a lone UTF-16 surrogate (not valid Unicode)";
+  if (text.includes("\0")) return "contains a NUL character (U+0000, which PostgreSQL cannot store)";
   return undefined;
 }
 

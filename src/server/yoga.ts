@@ -4,10 +4,12 @@ import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import type { Authenticator, Principal } from "../auth/authenticator.ts";
 import type { SessionRegistry } from "../auth/sessions.ts";
+import type { ClientLog } from "../clientLog.ts";
 import type { Logger } from "../logger.ts";
 import type { Context, Services } from "../graphql/context.ts";
 import { schema } from "../graphql/schema.ts";
 import { useApiKeyAuth } from "./authPlugin.ts";
+import { useErrorPolicy } from "./errorPolicy.ts";
 import { limitPlugins, type OperationLimits } from "./limits.ts";
 import { corsOptions } from "./origins.ts";
 import { useSharedEventExecution } from "./sharedExecution.ts";
@@ -17,9 +19,13 @@ import { GRAPHIQL_EXAMPLE } from "./graphiqlExample.ts";
 export interface YogaOptions {
   services: Services;
   log: Logger;
+  /** For lines a client can cause (rate-limited). */
+  clientLog: ClientLog;
   auth: Authenticator;
   sessions: SessionRegistry;
   limits: OperationLimits;
+  /** Production: no "Did you mean …?" in any error (it would name parts of the schema). */
+  hideSuggestions: boolean;
   graphiql: boolean;
   maxConnectionsPerKey: number;
   /** Origins whose browser pages may call the API; none: same origin only. */
@@ -49,7 +55,8 @@ export function createBatchwireYoga(options: YogaOptions): BatchwireYoga {
       // A request must carry a header a plain cross-site form cannot set (yoga's CSRF rule).
       useCSRFPrevention({ requestHeaders: ["x-graphql-csrf", "graphql-client-name", "apollo-require-preflight"] }),
       apiKeys.plugin,
-      ...limitPlugins(options.limits, log),
+      ...limitPlugins(options.limits, options.clientLog),
+      useErrorPolicy({ hideSuggestions: options.hideSuggestions }),
       useStreamGuard(options.sessions, options.maxConnectionsPerKey),
       useSharedEventExecution(),
     ],
