@@ -123,6 +123,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
             introspection: config.introspection ?? !config.production,
           },
           hideSuggestions: config.production,
+          maxRequestBytes: config.maxRequestBytes,
           clientLog,
           services: {
             pool,
@@ -140,7 +141,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
           log,
         })
       : undefined;
-    server = createHttpServer({ yoga, maxRequestBytes: config.maxRequestBytes, isReady: () => ready, role: config.role });
+    server = createHttpServer({ yoga, auth, maxRequestBytes: config.maxRequestBytes, isReady: () => ready, role: config.role, clientLog });
     if (yoga) {
       ws = attachWebSocket(server, yoga, {
         auth,

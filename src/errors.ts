@@ -10,6 +10,10 @@ export const ErrorCode = {
   FORBIDDEN: "FORBIDDEN",
   TOO_MANY_SUBSCRIPTIONS: "TOO_MANY_SUBSCRIPTIONS",
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  /** HTTP framing Node's parser refuses (HTTP 400). */
+  BAD_REQUEST: "BAD_REQUEST",
+  /** A dependency (the database) cannot answer now: HTTP 503 with Retry-After. */
+  SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

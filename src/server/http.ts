@@ -1,18 +1,23 @@
-// http.ts: the node:http server: /healthz, a request size limit, and yoga for everything else.
+// http.ts: the node:http server: /healthz, the request gate (key, size and framing from the
+// headers, before any body is read), and yoga for everything else.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { ErrorCode } from "../errors.ts";
+import type { Authenticator } from "../auth/authenticator.ts";
+import type { ClientLog } from "../clientLog.ts";
+import { answerClientError, hasBody, passGate } from "./requestGate.ts";
 import type { BatchwireYoga } from "./yoga.ts";
 
 export interface HttpOptions {
   /** Absent in a worker-only process: it serves /healthz and nothing else. */
   yoga: BatchwireYoga | undefined;
+  auth: Authenticator;
   maxRequestBytes: number;
   isReady: () => boolean;
   role: string;
+  clientLog: ClientLog;
 }
 
-export function createHttpServer({ yoga, maxRequestBytes, isReady, role }: HttpOptions): Server {
-  return createServer((req: IncomingMessage, res: ServerResponse) => {
+export function createHttpServer({ yoga, auth, maxRequestBytes, isReady, role, clientLog }: HttpOptions): Server {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") {
       const ready = isReady();
@@ -20,63 +25,22 @@ export function createHttpServer({ yoga, maxRequestBytes, isReady, role }: HttpO
       res.end(JSON.stringify({ status: ready ? "ok" : "starting", role }));
       return;
     }
-    if (Number(req.headers["content-length"] ?? 0) > maxRequestBytes) return tooLarge(res, maxRequestBytes);
     if (!yoga) {
       res.writeHead(404).end();
       return;
     }
-    // A chunked body declares no length: count it as it arrives. (Node holds a body with a
-    // content-length to exactly that length.)
-    if (req.headers["content-length"] === undefined && req.headers["transfer-encoding"] !== undefined) {
-      void readBounded(req, maxRequestBytes).then((body) => {
-        if (body === undefined) return tooLarge(res, maxRequestBytes);
-        // @whatwg-node/server (under yoga) takes an already-read body from `req.body`.
-        (req as IncomingMessage & { body?: Buffer }).body = body;
-        void yoga(req, res);
-      });
+    // A request without a body reads nothing: yoga's auth plugin checks its key (GraphiQL's page
+    // needs none).
+    if (!hasBody(req)) {
+      void yoga(req, res);
       return;
     }
-    void yoga(req, res);
+    void passGate(req, res, { auth, maxRequestBytes, clientLog }).then((principal) => {
+      if (principal) void yoga(req, res);
+    });
   });
-}
-
-function tooLarge(res: ServerResponse, maxRequestBytes: number): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(413, { "content-type": "application/json", connection: "close" });
-  res.end(
-    JSON.stringify({
-      errors: [
-        {
-          message: `the request body exceeds ${maxRequestBytes} bytes (MAX_REQUEST_BYTES)`,
-          extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE, maxRequestBytes },
-        },
-      ],
-    }),
-  );
-}
-
-/** The whole body, or undefined as soon as it passes `limit` bytes (the rest is left unread). */
-function readBounded(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.off("data", onData);
-        req.off("end", onEnd);
-        // Discard the rest while the 413 goes out; `connection: close` then ends the socket.
-        req.resume();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => resolve(Buffer.concat(chunks, size));
-    req.on("data", onData);
-    req.once("end", onEnd);
-    req.once("error", () => resolve(undefined));
-  });
+  server.on("clientError", (error: Error, socket) => answerClientError(error, socket, clientLog));
+  return server;
 }
 
 export async function listen(server: Server, port: number, host: string): Promise<number> {

@@ -9,6 +9,7 @@ import type { Logger } from "../logger.ts";
 import type { Context, Services } from "../graphql/context.ts";
 import { schema } from "../graphql/schema.ts";
 import { useApiKeyAuth } from "./authPlugin.ts";
+import { useRequestBodyLimit } from "./bodyLimit.ts";
 import { useErrorPolicy } from "./errorPolicy.ts";
 import { limitPlugins, type OperationLimits } from "./limits.ts";
 import { corsOptions } from "./origins.ts";
@@ -26,6 +27,8 @@ export interface YogaOptions {
   limits: OperationLimits;
   /** Production: no "Did you mean …?" in any error (it would name parts of the schema). */
   hideSuggestions: boolean;
+  /** MAX_REQUEST_BYTES, enforced while a body streams (bodyLimit.ts). */
+  maxRequestBytes: number;
   graphiql: boolean;
   maxConnectionsPerKey: number;
   /** Origins whose browser pages may call the API; none: same origin only. */
@@ -51,7 +54,10 @@ export function createBatchwireYoga(options: YogaOptions): BatchwireYoga {
     // Unexpected errors reach clients as "Unexpected error." with no message, SQL or stack, in
     // every mode; yoga logs the original.
     maskedErrors: { isDev: false },
+    // bodyLimit.ts enforces MAX_REQUEST_BYTES with its own code; yoga's 25 MB default would cap it.
+    maxRequestBodySize: false,
     plugins: [
+      useRequestBodyLimit(options.maxRequestBytes),
       // A request must carry a header a plain cross-site form cannot set (yoga's CSRF rule).
       useCSRFPrevention({ requestHeaders: ["x-graphql-csrf", "graphql-client-name", "apollo-require-preflight"] }),
       apiKeys.plugin,
