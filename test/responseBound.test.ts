@@ -209,7 +209,7 @@ describe("a page cut by MAX_RESPONSE_BYTES", () => {
         const result = await post<Page>(small.url, PAGE, { key: key.key, variables: { id: bigBatchId, after } });
         expect(result.errors).toBeUndefined();
         expect(Buffer.byteLength(result.text)).toBeLessThan(BUDGET + 2 * JSON_BYTES + 16 * 1024);
-        const tasks = result.data!.batch.tasks;
+        const tasks: Page["batch"]["tasks"] = result.data!.batch.tasks;
         expect(tasks.edges.length).toBeGreaterThan(0);
         expect(tasks.edges.length).toBeLessThan(BIG_BATCH_TASKS);
         seen.push(...tasks.edges.map((edge) => edge.node.index));
