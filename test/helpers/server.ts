@@ -1,6 +1,7 @@
 // server.ts: the real batchwire on a free port, and the HTTP client tests talk to it with.
 import { createBatchwire, type Batchwire } from "../../src/app.ts";
 import type { Config } from "../../src/config.ts";
+import type { Logger } from "../../src/logger.ts";
 import type { AnyTaskKind } from "../../src/worker/kind.ts";
 
 export interface TestServer {
@@ -10,8 +11,9 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(databaseUrl: string, config: Partial<Config> = {}, kinds: AnyTaskKind[] = []): Promise<TestServer> {
+export async function startServer(databaseUrl: string, config: Partial<Config> = {}, kinds: AnyTaskKind[] = [], logger?: Logger): Promise<TestServer> {
   const app = createBatchwire({
+    logger,
     config: {
       databaseUrl,
       port: 0,
