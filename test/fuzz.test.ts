@@ -299,19 +299,33 @@ describe("fuzzed requests", () => {
         payload: fc.oneof(operation.map(({ query, variables }) => ({ query, variables })), anyJson, fc.constant({ query: `subscription { jobProgress(batchId: "${crypto.randomUUID()}") { batch { id } } }` })),
       }),
       fc.record({ id: text, type: fc.constant("complete") }),
-      fc.record({ id: fc.option(text, { nil: undefined }), type: fc.oneof(fc.constantFrom("next", "error", "connection_ack", "start", "stop", "data"), text), payload: anyJson }),
       anyJson,
       text,
     );
+    // Types only a server sends, older protocols' types, anything: often first, before connection_init.
+    const forbidden = fc.record(
+      {
+        id: text,
+        type: fc.oneof({ arbitrary: fc.constantFrom("next", "error", "connection_ack", "start", "stop", "data"), weight: 3 }, { arbitrary: text, weight: 1 }),
+        // Mostly well-formed for its type, so that the type is what is wrong.
+        payload: fc.oneof({ arbitrary: fc.constantFrom({ data: null }, [{ message: "x" }]), weight: 3 }, { arbitrary: anyJson, weight: 1 }),
+      },
+      { requiredKeys: ["type"] },
+    );
+    const sequence = fc.oneof(
+      fc.array(fc.oneof(message, forbidden), { minLength: 1, maxLength: 4 }),
+      fc.tuple(forbidden, fc.array(message, { maxLength: 3 })).map(([first, rest]) => [first, ...rest]),
+    );
     await fc.assert(
-      fc.asyncProperty(fc.array(message, { minLength: 1, maxLength: 4 }), async (messages) => {
+      fc.asyncProperty(sequence, async (messages) => {
         const raw = rawSocket(server.wsUrl);
         await raw.opened;
         try {
           for (const m of messages) if (raw.socket.readyState === raw.socket.OPEN) raw.send(typeof m === "string" ? m : JSON.stringify(m) ?? "null");
           // Either the server closes the socket, or it still answers a ping.
           if (raw.socket.readyState === raw.socket.OPEN) raw.send({ type: "ping" });
-          const outcome = await Promise.race([raw.closed, raw.next((m) => m.type === "pong", 10_000).then(() => undefined)]).catch(() => undefined);
+          await Promise.race([raw.closed, raw.next((m) => m.type === "pong", 10_000)]).catch(() => undefined);
+          const outcome = raw.socket.readyState === raw.socket.CLOSED ? await raw.closed : undefined;
           if (outcome) {
             // Protocol codes (44xx), ws's own (1009, 1002) or a normal close; never an internal error.
             expect([4500, 1011, 1006], JSON.stringify(messages).slice(0, 300)).not.toContain(outcome.code);
