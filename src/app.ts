@@ -4,6 +4,7 @@ import { PgBoss } from "pg-boss";
 import { Authenticator } from "./auth/authenticator.ts";
 import { SessionRegistry } from "./auth/sessions.ts";
 import { loadConfig, type Config } from "./config.ts";
+import { createDashboard } from "./dashboard/serve.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "./db/embedded.ts";
 import { migrate } from "./db/migrate.ts";
 import { createPool, type Pool } from "./db/pool.ts";
@@ -11,6 +12,7 @@ import { JobStatistics } from "./db/statistics.ts";
 import { EventHub } from "./events/hub.ts";
 import { ProgressFeeds } from "./events/progressStream.ts";
 import { createClientLog } from "./clientLog.ts";
+import { TenantFeeds } from "./events/tenantFeed.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createHttpServer, listen } from "./server/http.ts";
 import { attachWebSocket, type WebSocketHandle } from "./server/ws.ts";
@@ -131,6 +133,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
             kinds: registry,
             statistics,
             progress: new ProgressFeeds(hub, { minIntervalMs: config.eventIntervalMs }),
+            batchUpdates: new TenantFeeds(hub, { minIntervalMs: config.eventIntervalMs }),
             maxTasksPerBatch: config.maxTasksPerBatch,
             maxTaskInputBytes: config.maxTaskInputBytes,
             maxMetadataBytes: config.maxMetadataBytes,
@@ -141,7 +144,8 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
           log,
         })
       : undefined;
-    server = createHttpServer({ yoga, auth, maxRequestBytes: config.maxRequestBytes, isReady: () => ready, role: config.role, clientLog });
+    const dashboard = yoga && (config.dashboard ?? !config.production) ? createDashboard({ keysRequired: async () => !(await auth.isOpen()) }) : undefined;
+    server = createHttpServer({ yoga, auth, maxRequestBytes: config.maxRequestBytes, isReady: () => ready, role: config.role, dashboard, clientLog });
     if (yoga) {
       ws = attachWebSocket(server, yoga, {
         auth,

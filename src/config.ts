@@ -30,6 +30,7 @@ const EnvSchema = z.object({
   EVENTS_PER_SECOND: positiveInt.default(10), // per subscriber
   // Security: see the README's Security section.
   GRAPHIQL: flag.optional(), // default: on, except in production
+  DASHBOARD: flag.optional(), // default: on, except in production
   INTROSPECTION: flag.optional(), // default: on, except in production
   MAX_QUERY_DEPTH: positiveInt.default(10), // nested fields in one operation (the schema needs 8)
   MAX_QUERY_ALIASES: positiveInt.default(15),
@@ -85,6 +86,8 @@ export interface Config {
   eventIntervalMs: number;
   /** Serve GraphiQL at GET /graphql; unset: on, except in production. */
   graphiql: boolean | undefined;
+  /** Serve the dashboard at /dashboard (and redirect / to it); unset: on, except in production. */
+  dashboard: boolean | undefined;
   /** Answer __schema / __type queries; unset: on, except in production. */
   introspection: boolean | undefined;
   maxQueryDepth: number;
@@ -146,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolMax: e.DB_POOL_MAX,
     eventIntervalMs: Math.ceil(1_000 / e.EVENTS_PER_SECOND),
     graphiql: e.GRAPHIQL,
+    dashboard: e.DASHBOARD,
     introspection: e.INTROSPECTION,
     maxQueryDepth: e.MAX_QUERY_DEPTH,
     maxQueryAliases: e.MAX_QUERY_ALIASES,

@@ -66,4 +66,11 @@ describe("security settings", () => {
     expect(loadConfig({ NODE_ENV: "production", GRAPHIQL: "true", INTROSPECTION: "0" })).toMatchObject({ graphiql: true, introspection: false });
     expect(() => loadConfig({ GRAPHIQL: "sometimes" })).toThrow(/GRAPHIQL/);
   });
+
+  it("reads DASHBOARD as a boolean, unset unless given (the mode decides), and names a bad one", () => {
+    expect(loadConfig({}).dashboard).toBeUndefined();
+    expect(loadConfig({ NODE_ENV: "production", DASHBOARD: "true" }).dashboard).toBe(true);
+    expect(loadConfig({ DASHBOARD: "0" }).dashboard).toBe(false);
+    expect(() => loadConfig({ DASHBOARD: "maybe" })).toThrow(/DASHBOARD/);
+  });
 });

@@ -38,6 +38,8 @@ const PATCHED: Record<string, { advisory: string; fixedIn: string }> = {
   "brace-expansion": { advisory: "GHSA-q2hr-2g5m-vwhr", fixedIn: "5.0.12" },
   // GHSA-7r86-cg39-jmmj and GHSA-23c5-xmqv-rm74 (ReDoS).
   minimatch: { advisory: "GHSA-7r86-cg39-jmmj", fixedIn: "10.2.3" },
+  // GHSA-36hm-qxxp-pg3m (CVE-2026-22028): JSON VNode injection, 10.26.5 to 10.28.1. The dashboard's page.
+  preact: { advisory: "GHSA-36hm-qxxp-pg3m", fixedIn: "10.28.2" },
 };
 
 describe("dependencies past their advisories", () => {

@@ -1,7 +1,10 @@
 // eventHub.test.ts: the LISTEN hub hands every watcher each newer snapshot, even a watcher that
-// joins holding an older version than the others have seen, with the tasks of that snapshot.
+// joins holding an older version than the others have seen, with the tasks of that snapshot; owner
+// watchers get every changed batch of their owner, including those that changed while the LISTEN
+// connection was down.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { changedTasks } from "../src/batches/sql/changedTasks.ts";
+import type { BatchRow } from "../src/batches/rows.ts";
 import { EventHub, type BatchUpdate } from "../src/events/hub.ts";
 import { createPool, type Pool } from "../src/db/pool.ts";
 import { createLogger } from "../src/logger.ts";
@@ -26,15 +29,17 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function newBatch(): Promise<string> {
-  const { rows } = await pool.query(`insert into batch (owner, total, queued) values ('t', 1, 1) returning id`);
+async function newBatch(owner = "t"): Promise<string> {
+  const { rows } = await pool.query(`insert into batch (owner, total, queued) values ($1, 1, 1) returning id`, [owner]);
   return rows[0].id;
 }
 
 /** What a flush does to a batch, without the tasks: a new version and a NOTIFY. */
 async function bump(id: string, status = "RUNNING"): Promise<void> {
   await pool.query(
-    `with b as (update batch set version = version + 1, status = $2 where id = $1 returning id, version)
+    `with b as (update batch set version = version + 1, status = $2,
+                 finished_at = case when $2 in ('COMPLETED', 'CANCELED', 'EXPIRED') then now() end
+               where id = $1 returning id, version)
      select pg_notify('batchwire_batch_changed', json_build_object('b', id, 'v', version)::text) from b`,
     [id, status],
   );
@@ -94,4 +99,41 @@ it("reads the tasks of exactly the versions a snapshot covers: newer changes do 
   expect(read.every((task) => task.batch_version === 1)).toBe(true);
   const newer = await changedTasks(pool, new Map([[id, { since: 1, upTo: 2 }]]), 101);
   expect(newer.every((task) => task.batch_version === 2 && task.index >= 150)).toBe(true);
+});
+
+it("hands an owner watcher each changed batch of its owner once per version, and no other owner's", async () => {
+  const seen: BatchRow[] = [];
+  const unwatch = hub.watchOwner("acme", (batch) => seen.push(batch));
+  const mine = await newBatch("acme");
+  const theirs = await newBatch("globex");
+  await bump(theirs);
+  await bump(mine);
+  await waitFor(() => (seen.length === 1 ? true : undefined));
+  // A second read of the same version (a jobProgress watcher's poke) hands out nothing new.
+  const unwatchOne = hub.watch(mine, 0, () => undefined);
+  hub.poke(mine);
+  await bump(mine, "COMPLETED");
+  await waitFor(() => (seen.length === 2 ? true : undefined));
+  unwatchOne();
+  unwatch();
+  expect(seen.map((b) => [b.id, b.version, b.status])).toEqual([
+    [mine, 1, "RUNNING"],
+    [mine, 2, "COMPLETED"],
+  ]);
+});
+
+it("re-reads an owner's batches that changed while the LISTEN connection was down", async () => {
+  const seen: BatchRow[] = [];
+  const unwatch = hub.watchOwner("initech", (batch) => seen.push(batch));
+  const id = await newBatch("initech");
+  await bump(id);
+  await waitFor(() => (seen.length === 1 ? true : undefined));
+
+  await pool.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name = 'batchwire-listen'`);
+  await waitFor(() => (hub.connected ? undefined : true));
+  // Nobody hears this one's NOTIFY.
+  await bump(id, "COMPLETED");
+  await waitFor(() => (seen.length === 2 ? true : undefined), 15_000, "the change made while disconnected");
+  unwatch();
+  expect(seen[1]).toMatchObject({ id, version: 2, status: "COMPLETED" });
 });

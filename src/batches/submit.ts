@@ -13,6 +13,7 @@ import { boundedJson } from "./inputBounds.ts";
 import { textProblem } from "./wellFormed.ts";
 import { insertBatch } from "./sql/insertBatch.ts";
 import { insertTasks, type NewTask } from "./sql/insertTasks.ts";
+import { notifyCreated } from "./sql/notifyCreated.ts";
 
 export interface SubmitTaskInput {
   kind: string;
@@ -164,6 +165,7 @@ export async function submitBatch(deps: SubmitDeps, owner: string, input: Submit
     }
     const db = bossDb(client);
     for (const [kind, jobs] of jobsByKind) await deps.boss.insert(queueName(kind), jobs, { db });
+    await notifyCreated(client, batch);
     inserted = true;
     return batch;
   });

@@ -4,14 +4,16 @@
 // NOTIFY only says "batch X reached version V". The hub coalesces notifications for a short
 // window, reads the changed batches (and their changed tasks) in one go, and hands each watcher
 // the snapshot. A periodic sweep and a re-read after every reconnect cover notifications that
-// were lost: an event may come late, never wrong.
+// were lost: an event may come late, never wrong. Owner watchers (the tenant-wide feeds) get every
+// changed batch of their owner, read once per version for all of them (ownerWatchers.ts).
 import pg from "pg";
 import type { Pool } from "../db/pool.ts";
 import type { Logger } from "../logger.ts";
 import type { BatchRow, TaskRow } from "../batches/rows.ts";
-import { getBatchesById } from "../batches/sql/getBatch.ts";
+import { getChangedBatches, getOwnersBatchesChangedSince } from "../batches/sql/getChangedBatches.ts";
 import { changedTasks, type VersionRange } from "../batches/sql/changedTasks.ts";
 import { BATCH_CHANGED_CHANNEL, parseBatchChanged } from "./channel.ts";
+import { OwnerWatchers, type OwnerListener } from "./ownerWatchers.ts";
 
 export interface BatchUpdate {
   batch: BatchRow;
@@ -45,6 +47,15 @@ interface Watched {
   listeners: Map<BatchListener, ListenerState>;
 }
 
+/**
+ * After a reconnect, owner watchers get the batches that changed since the last moment the old
+ * connection was known to work (its last health check), minus this margin for notifications
+ * still in flight then.
+ */
+const CATCH_UP_MARGIN_MS = 30_000;
+/** Most batches re-read for owner watchers after a reconnect, newest first. */
+const CATCH_UP_LIMIT = 1_000;
+
 function oldestVersion(watched: Watched, tasksOnly = false): number {
   let oldest = Infinity;
   for (const state of watched.listeners.values()) {
@@ -62,7 +73,12 @@ export class EventHub {
   readonly #healthCheckMs: number;
   readonly taskLimit: number;
   readonly #watched = new Map<string, Watched>();
+  readonly #owners = new OwnerWatchers();
   #dirty = new Set<string>();
+  /** The database's clock when the LISTEN connection last answered (its start or a health check). */
+  #healthyAt: Date | undefined;
+  /** Owner watchers' batches changed since then are re-read at the next read (after a reconnect). */
+  #catchUpSince: Date | undefined;
   #client: pg.Client | undefined;
   #readTimer: NodeJS.Timeout | undefined;
   #sweepTimer: NodeJS.Timeout | undefined;
@@ -122,6 +138,14 @@ export class EventHub {
     };
   }
 
+  /**
+   * Calls `listener` with every newer snapshot of every batch `owner` has (created, progress,
+   * status), read after commit, until the returned function is called.
+   */
+  watchOwner(owner: string, listener: OwnerListener): () => void {
+    return this.#owners.add(owner, listener);
+  }
+
   /** Re-reads a batch soon even without a notification (a watcher that just subscribed uses it). */
   poke(batchId: string): void {
     this.#markDirty(batchId);
@@ -144,14 +168,17 @@ export class EventHub {
       const payload = parseBatchChanged(message.payload);
       if (!payload) return;
       const watched = this.#watched.get(payload.b);
-      if (watched && payload.v > oldestVersion(watched)) this.#markDirty(payload.b);
+      if ((watched && payload.v > oldestVersion(watched)) || this.#owners.wants(payload.b, payload.v)) this.#markDirty(payload.b);
     });
     await client.connect();
     await client.query(`listen ${BATCH_CHANGED_CHANNEL}`);
+    const previous = this.#healthyAt;
+    this.#healthyAt = (await client.query<{ now: Date }>("select now() as now")).rows[0]!.now;
     this.#client = client;
     this.#connected = true;
     this.#log.debug("listening for batch changes");
     // Whatever changed while we were not listening is read now.
+    if (previous) this.#catchUpSince = new Date(previous.getTime() - CATCH_UP_MARGIN_MS);
     this.#markAllDirty();
   }
 
@@ -184,7 +211,8 @@ export class EventHub {
     if (!client) return;
     const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("LISTEN health check timed out")), 5_000).unref());
     try {
-      await Promise.race([client.query("select 1"), timeout]);
+      const { rows } = await Promise.race([client.query<{ now: Date }>("select now() as now"), timeout]);
+      this.#healthyAt = rows[0]!.now;
     } catch (error) {
       this.#lost(client, error as Error);
     }
@@ -192,10 +220,15 @@ export class EventHub {
 
   #markAllDirty(): void {
     for (const id of this.#watched.keys()) this.#markDirty(id);
+    if (this.#catchUpSince) this.#scheduleRead();
   }
 
   #markDirty(batchId: string): void {
     this.#dirty.add(batchId);
+    this.#scheduleRead();
+  }
+
+  #scheduleRead(): void {
     this.#readTimer ??= setTimeout(() => {
       this.#readTimer = undefined;
       this.#reading = this.#reading.then(() => this.#read());
@@ -203,11 +236,16 @@ export class EventHub {
   }
 
   async #read(): Promise<void> {
-    const ids = [...this.#dirty].filter((id) => this.#watched.has(id));
+    const owners = this.#owners.owners();
+    const watchedIds = [...this.#dirty].filter((id) => this.#watched.has(id));
+    const ids = owners.length > 0 ? [...this.#dirty] : watchedIds;
+    const catchUpSince = owners.length > 0 ? this.#catchUpSince : undefined;
     this.#dirty = new Set();
-    if (ids.length === 0 || this.#stopped) return;
+    this.#catchUpSince = undefined;
+    if ((ids.length === 0 && !catchUpSince) || this.#stopped) return;
     try {
-      const batches = (await getBatchesById(this.#pool, ids)).filter((batch) => {
+      const rows = ids.length > 0 ? await getChangedBatches(this.#pool, ids, watchedIds, owners) : [];
+      const batches = rows.filter((batch) => {
         const watched = this.#watched.get(batch.id);
         return watched !== undefined && batch.version > oldestVersion(watched);
       });
@@ -231,10 +269,13 @@ export class EventHub {
           listener({ batch, tasks: mine, tasksTruncated: state.tasks && truncated });
         }
       }
+      this.#owners.dispatch(rows, ids.filter((id) => !this.#watched.has(id)));
+      if (catchUpSince) this.#owners.dispatch(await getOwnersBatchesChangedSince(this.#pool, owners, catchUpSince, CATCH_UP_LIMIT));
     } catch (error) {
       // The next notification, sweep or reconnect reads these again.
       this.#log.warn({ err: error }, "reading changed batches failed");
       for (const id of ids) this.#dirty.add(id);
+      if (catchUpSince) this.#catchUpSince = catchUpSince;
     }
   }
 }

@@ -4,6 +4,7 @@ import type { Pool } from "../db/pool.ts";
 import type { JobStatistics } from "../db/statistics.ts";
 import type { KindRegistry } from "../worker/registry.ts";
 import type { ProgressFeeds } from "../events/progressStream.ts";
+import type { TenantFeeds } from "../events/tenantFeed.ts";
 import type { Principal } from "../auth/authenticator.ts";
 
 /** The long-lived services resolvers use; one per process. */
@@ -15,6 +16,8 @@ export interface Services {
   statistics: JobStatistics;
   /** jobProgress streams, fed by the process's event hub. */
   progress: ProgressFeeds;
+  /** batchUpdates streams, fed by the same hub. */
+  batchUpdates: TenantFeeds;
   maxTasksPerBatch: number;
   /** Largest JSON of one task's input, and of one batch's metadata, in bytes. */
   maxTaskInputBytes: number;

@@ -14,6 +14,10 @@ import type { PageSize } from "./cursors.ts";
 interface CostExtension {
   /** A connection: first/last (capped at maxSize), or defaultSize when neither is given. */
   page?: PageSize;
+  /** The argument that sizes the page instead of first/last. */
+  sizeArg?: string;
+  /** What the read costs beside its items, when more than PAGE_READ_COST. */
+  read?: number;
   /** A list of at most this many items. */
   listSize?: number;
 }
@@ -21,8 +25,8 @@ interface CostExtension {
 /** What one page read costs beside its items: a database round trip. */
 export const PAGE_READ_COST = 250;
 
-export function pageCost(page: PageSize): { cost: CostExtension } {
-  return { cost: { page } };
+export function pageCost(page: PageSize, options: { sizeArg?: string; read?: number } = {}): { cost: CostExtension } {
+  return { cost: { page, ...options } };
 }
 
 export function listCost(listSize: number): { cost: CostExtension } {
@@ -38,7 +42,10 @@ export function itemsOf(page: PageSize, args: { first?: unknown; last?: unknown 
 
 export const costEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
   const cost = (field.extensions as { cost?: CostExtension } | undefined)?.cost;
-  if (cost?.page) return PAGE_READ_COST + itemsOf(cost.page, args) * childComplexity;
+  if (cost?.page) {
+    const sizes = cost.sizeArg ? { first: args[cost.sizeArg] } : args;
+    return (cost.read ?? PAGE_READ_COST) + itemsOf(cost.page, sizes) * childComplexity;
+  }
   if (cost?.listSize !== undefined) return 1 + cost.listSize * childComplexity;
   return 1 + childComplexity;
 };

@@ -3,10 +3,12 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphq
 import { builder } from "./builder.ts";
 import "./types/task.ts";
 import "./types/batch.ts";
+import "./types/batchInsights.ts";
 import "./types/taskKind.ts";
 import "./types/submitBatch.ts";
 import "./types/lifecycle.ts";
 import "./types/jobProgress.ts";
+import "./types/batchUpdates.ts";
 
 export const schema: GraphQLSchema = builder.toSchema();
 

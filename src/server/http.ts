@@ -1,8 +1,9 @@
-// http.ts: the node:http server: /healthz, the request gate (key, size and framing from the
-// headers, before any body is read), and yoga for everything else.
+// http.ts: the node:http server: /healthz, the dashboard, the request gate (key, size and
+// framing from the headers, before any body is read), and yoga for everything else.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Authenticator } from "../auth/authenticator.ts";
 import type { ClientLog } from "../clientLog.ts";
+import type { DashboardHandler } from "../dashboard/serve.ts";
 import { answerClientError, hasBody, passGate } from "./requestGate.ts";
 import type { BatchwireYoga } from "./yoga.ts";
 
@@ -13,10 +14,12 @@ export interface HttpOptions {
   maxRequestBytes: number;
   isReady: () => boolean;
   role: string;
+  /** Serves /dashboard (and redirects / to it) when the dashboard is on. */
+  dashboard?: DashboardHandler;
   clientLog: ClientLog;
 }
 
-export function createHttpServer({ yoga, auth, maxRequestBytes, isReady, role, clientLog }: HttpOptions): Server {
+export function createHttpServer({ yoga, auth, maxRequestBytes, isReady, role, dashboard, clientLog }: HttpOptions): Server {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") {
@@ -25,6 +28,8 @@ export function createHttpServer({ yoga, auth, maxRequestBytes, isReady, role, c
       res.end(JSON.stringify({ status: ready ? "ok" : "starting", role }));
       return;
     }
+    // The dashboard's files are public and read no body.
+    if (dashboard?.(req, res)) return;
     if (!yoga) {
       res.writeHead(404).end();
       return;

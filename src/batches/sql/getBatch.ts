@@ -13,8 +13,3 @@ export async function getBatchByIdempotencyKey(db: Pool | PoolClient, owner: str
   return rows[0];
 }
 
-/** Many batches by id, in one statement (the event hub reads each changed batch once). */
-export async function getBatchesById(db: Pool, ids: string[]): Promise<BatchRow[]> {
-  const { rows } = await db.query<BatchRow>(`select * from batch where id = any($1::uuid[])`, [ids]);
-  return rows;
-}

@@ -6,6 +6,8 @@ import type { TaskRow, TaskStatus } from "../rows.ts";
 export interface ListTasksArgs {
   batchId: string;
   status: TaskStatus | null;
+  /** Only the task with this customId (task_batch_custom_id finds it). */
+  customId: string | null;
   afterIndex: number | null;
   beforeIndex: number | null;
   limit: number;
@@ -30,13 +32,14 @@ export interface TaskPage {
 
 export async function listTasks(pool: Pool, args: ListTasksArgs, budget?: JsonBudget): Promise<TaskPage> {
   const order = args.descending ? "desc" : "asc";
-  const params = [args.batchId, args.status, args.afterIndex, args.beforeIndex, args.limit];
-  const page = `select t.*, (case when $6 then t.input_bytes else 0 end + case when $7 then t.result_bytes else 0 end)::float8 as json_bytes
+  const params = [args.batchId, args.status, args.afterIndex, args.beforeIndex, args.limit, args.customId];
+  const page = `select t.*, (case when $7 then t.input_bytes else 0 end + case when $8 then t.result_bytes else 0 end)::float8 as json_bytes
      from task t
      where batch_id = $1
        and ($2::text is null or status = $2)
        and ($3::int is null or index > $3)
        and ($4::int is null or index < $4)
+       and ($6::text is null or custom_id = $6)
      order by index ${order}
      limit $5`;
   if (!budget) {
@@ -50,7 +53,7 @@ export async function listTasks(pool: Pool, args: ListTasksArgs, budget?: JsonBu
               count(*) over () as page_rows
        from (${page}) page
      ) measured
-     where bytes_before < $8
+     where bytes_before < $9
      order by index ${order}`,
     [...params, budget.input, budget.result, budget.bytesLeft],
   );
@@ -61,6 +64,15 @@ export async function listTasks(pool: Pool, args: ListTasksArgs, budget?: JsonBu
     // Nothing fits a spent budget; the page may still have rows.
     cut: rows.length < pageRows || (budget.bytesLeft <= 0 && args.limit > 0),
   };
+}
+
+/** 1 when the batch has a task with this customId (in `status`, when given), else 0. */
+export async function countTasksWithCustomId(pool: Pool, batchId: string, customId: string, status: TaskStatus | null): Promise<number> {
+  const { rows } = await pool.query<{ count: number }>(
+    `select count(*)::int as count from task where batch_id = $1 and custom_id = $2 and ($3::text is null or status = $3)`,
+    [batchId, customId, status],
+  );
+  return rows[0]?.count ?? 0;
 }
 
 /** Tasks by id, for events that name the tasks that changed. */

@@ -3,7 +3,7 @@ import { resolveCursorConnection, type ResolveCursorConnectionArgs } from "@poth
 import { BatchStatus, type BatchRow, type TaskStatus } from "../../batches/rows.ts";
 import { getBatch } from "../../batches/sql/getBatch.ts";
 import { batchPlace, countBatches, listBatches } from "../../batches/sql/listBatches.ts";
-import { listTasks } from "../../batches/sql/listTasks.ts";
+import { countTasksWithCustomId, listTasks } from "../../batches/sql/listTasks.ts";
 import { builder } from "../builder.ts";
 import {
   BATCH_PAGE,
@@ -89,10 +89,14 @@ export const BatchRef = builder.objectRef<BatchRow>("Batch").implement({
     }),
     tasks: t.connection({
       type: TaskRef,
-      args: { status: t.arg({ type: TaskStatusEnum, required: false }) },
+      args: {
+        status: t.arg({ type: TaskStatusEnum, required: false }),
+        customId: t.arg.string({ required: false, description: "Only the task with exactly this customId." }),
+      },
       extensions: pageCost(TASK_PAGE),
       resolve: async (batch, args, context, info) => {
         checkPageArgs(args);
+        const customId = args.customId ?? null;
         const json = selectedBelow(info, ["input", "result"]);
         let cut = false;
         const connection = await resolveCursorConnection(
@@ -101,6 +105,7 @@ export const BatchRef = builder.objectRef<BatchRow>("Batch").implement({
             const page = {
               batchId: batch.id,
               status: args.status ?? null,
+              customId,
               afterIndex: parseTaskCursor(after, "after"),
               beforeIndex: parseTaskCursor(before, "before"),
               limit,
@@ -120,7 +125,9 @@ export const BatchRef = builder.objectRef<BatchRow>("Batch").implement({
           if (args.last != null && args.first == null) connection.pageInfo.hasPreviousPage = true;
           else connection.pageInfo.hasNextPage = true;
         }
-        return { ...connection, totalCount: countFor(batch, args.status) };
+        const { pool } = context.services;
+        const totalCount = customId === null ? countFor(batch, args.status) : () => countTasksWithCustomId(pool, batch.id, customId, args.status ?? null);
+        return { ...connection, totalCount };
       },
     }, { name: "TaskConnection" }, { name: "TaskEdge" }),
   }),
