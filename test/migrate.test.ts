@@ -28,7 +28,7 @@ it("runs every migration once when four migrators race on an empty database", as
   await client.connect();
   try {
     const { rows } = await client.query(`select name from batchwire_migrations order by id`);
-    expect(rows.map((r) => r.name)).toEqual(["0001_batches_and_tasks", "0002_lifecycle", "0003_api_keys", "0004_leaner_task_indexes", "0009_owner_batch_feed"]);
+    expect(rows.map((r) => r.name)).toEqual(["0001_batches_and_tasks", "0002_lifecycle", "0003_api_keys", "0004_leaner_task_indexes", "0005_task_json_bytes", "0009_owner_batch_feed"]);
   } finally {
     await client.end();
   }

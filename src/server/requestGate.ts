@@ -73,7 +73,9 @@ export async function passGate(req: IncomingMessage, res: ServerResponse, { auth
  */
 export function answerClientError(error: Error & { code?: string; reason?: string }, socket: Duplex, clientLog: ClientLog): void {
   clientLog("debug", { code: error.code, reason: error.reason ?? error.message }, "malformed HTTP request refused");
-  if (error.code === "ECONNRESET" || !socket.writable) {
+  // As Node's own handler does: no answer into a response already under way on this socket.
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === "ECONNRESET" || !socket.writable || inFlight?.headersSent) {
     socket.destroy();
     return;
   }
