@@ -148,9 +148,12 @@ describe("the most expensive request the limits allow", () => {
       const query = attack(aliases, typenameAliases);
       // Past the alias limit the operation is refused outright.
       expect((await overHttp(attack(aliases, typenameAliases + 1), { batches: 1, tasks: 1 })).refused).toBe(true);
-      // Every batch there is, and as many tasks of each as the limits let through; and the other way round.
-      const tasks = await largestAccepted(1_000, (n) => overHttp(query, { batches: BATCHES, tasks: n }));
-      candidates.push({ query, variables: { batches: BATCHES, tasks } });
+      // For a few numbers of batches (up to all there are), as many tasks of each as the limits
+      // let through; and as many batches as they let through with full pages of tasks.
+      for (const batches of [1, 10, BATCHES]) {
+        const tasks = await largestAccepted(1_000, (n) => overHttp(query, { batches, tasks: n }));
+        candidates.push({ query, variables: { batches, tasks } });
+      }
       const batches = await largestAccepted(100, (n) => overHttp(query, { batches: n, tasks: 1_000 }));
       candidates.push({ query, variables: { batches, tasks: 1_000 } });
     }
