@@ -22,6 +22,7 @@ import { ensureQueues } from "./worker/queues.ts";
 import { createRegistry, type KindRegistry } from "./worker/registry.ts";
 import { startWorkers, type RunningWorkers } from "./worker/runner.ts";
 import { startMaintenance, type Maintenance } from "./worker/maintenance.ts";
+import { setUpWebhooks, type Webhooks } from "./webhooks/runtime.ts";
 
 export interface BatchwireOptions {
   /** Settings; anything left out is read from the environment. */
@@ -63,6 +64,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
   let maintenance: Maintenance | undefined;
   let registry: KindRegistry | undefined;
   let statistics: JobStatistics | undefined;
+  let webhooks: Webhooks | undefined;
   let databaseUrl = "";
   let port = 0;
   let ready = false;
@@ -92,6 +94,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
     await boss.start();
     // Dead-lettered jobs stay redrivable for as long as a finished batch may be kept.
     await ensureQueues(boss, registry.all(), config.heartbeatSeconds, config.completionWindowSeconds + config.retentionSeconds);
+    webhooks = await setUpWebhooks({ pool, boss, log, config });
 
     // API processes fan batch changes out to subscribers; workers hear cancellations through it.
     hub = new EventHub(pool, databaseUrl, log);
@@ -140,6 +143,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
             maxResponseBytes: config.maxResponseBytes,
             completionWindowSeconds: config.completionWindowSeconds,
             retentionSeconds: config.retentionSeconds,
+            webhooks: webhooks.services,
           },
           log,
         })
@@ -172,6 +176,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
         concurrency: config.workerConcurrency,
         pollIntervalSeconds: config.pollIntervalSeconds,
       });
+      await webhooks.startDelivery();
       maintenance = startMaintenance({
         pool,
         boss,
@@ -194,6 +199,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
     server?.closeIdleConnections();
     sessions?.stop();
     await ws?.close();
+    await webhooks?.stop();
     await boss?.stop({ graceful: true, timeout: config.shutdownTimeoutMs, close: true });
     await maintenance?.stop();
     await workers?.stop();

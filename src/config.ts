@@ -1,5 +1,7 @@
 // config.ts: the only reader of process.env; turns it into a validated, typed Config.
 import { z } from "zod";
+import { isSealingKey } from "./webhooks/secrets.ts";
+import { DEFAULT_RETRY_BASE_SECONDS } from "./webhooks/queue.ts";
 
 const Role = z.enum(["all", "api", "worker"]);
 const LogLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
@@ -55,6 +57,13 @@ const EnvSchema = z.object({
     .transform((value) => value.split(",").map((origin) => origin.trim()).filter(Boolean))
     .pipe(z.array(z.url().transform((origin) => new URL(origin).origin)))
     .default([]),
+  // Webhooks: see the README's Webhooks section.
+  WEBHOOK_SECRET_KEY: z.string().refine(isSealingKey, "must be base64 of 32 bytes (`openssl rand -base64 32`)").optional(),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: flag.optional(), // default: off; loopback, private and link-local targets refused
+  // The first retry comes base to 2 x base seconds after a failure; at most 15, so that is within 30 s.
+  WEBHOOK_RETRY_BASE_SECONDS: z.coerce.number().int().min(1).max(15).default(DEFAULT_RETRY_BASE_SECONDS),
+  // Where clients reach this service (https://batch.example.com): makes webhook resultsUrl absolute.
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 export type Role = z.infer<typeof Role>;
@@ -111,6 +120,14 @@ export interface Config {
   authRecheckMs: number;
   /** Origins whose browser pages may call the API (CORS and WebSocket Origin); none: same origin only. */
   corsOrigins: string[];
+  /** WEBHOOK_SECRET_KEY: base64 of the 32-byte key that seals webhook secrets; unset: see webhooks/secrets.ts. */
+  webhookSecretKey: string | undefined;
+  /** Let webhooks reach loopback, private, link-local and the other special-purpose addresses. */
+  webhookAllowPrivateNetworks: boolean;
+  /** Base of the webhook retry backoff, in seconds (the first retry after base to 2 x base). */
+  webhookRetryBaseSeconds: number;
+  /** The service's public URL, for absolute links in webhook payloads; unset: paths. */
+  publicBaseUrl: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -165,5 +182,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxConnectionsPerKey: e.MAX_CONNECTIONS_PER_KEY,
     authRecheckMs: Math.round(e.AUTH_RECHECK_SECONDS * 1_000),
     corsOrigins: e.CORS_ORIGINS,
+    webhookSecretKey: e.WEBHOOK_SECRET_KEY,
+    webhookAllowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? false,
+    webhookRetryBaseSeconds: e.WEBHOOK_RETRY_BASE_SECONDS,
+    publicBaseUrl: e.PUBLIC_BASE_URL,
   };
 }

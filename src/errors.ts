@@ -14,6 +14,8 @@ export const ErrorCode = {
   BAD_REQUEST: "BAD_REQUEST",
   /** A dependency (the database) cannot answer now: HTTP 503 with Retry-After. */
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  /** Production without WEBHOOK_SECRET_KEY: webhook secrets cannot be sealed. */
+  WEBHOOKS_NOT_CONFIGURED: "WEBHOOKS_NOT_CONFIGURED",
   /** A batchUpdates subscriber read its events too slowly; it subscribes again and re-reads. */
   SUBSCRIBER_TOO_SLOW: "SUBSCRIBER_TOO_SLOW",
 } as const;

@@ -143,6 +143,6 @@ describe("tenant isolation", () => {
     // Introspection is off in production; the printed schema says the same.
     expect(schema.errors?.length).toBeGreaterThan(0);
     const { schema: built } = await import("../src/graphql/schema.ts");
-    expect(Object.keys(built.getQueryType()!.getFields()).sort()).toEqual(["batch", "batches", "taskKinds"]);
+    expect(Object.keys(built.getQueryType()!.getFields()).sort()).toEqual(["batch", "batches", "taskKinds", "webhookDeliveries", "webhookEndpoints"]);
   });
 });

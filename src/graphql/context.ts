@@ -6,6 +6,7 @@ import type { KindRegistry } from "../worker/registry.ts";
 import type { ProgressFeeds } from "../events/progressStream.ts";
 import type { TenantFeeds } from "../events/tenantFeed.ts";
 import type { Principal } from "../auth/authenticator.ts";
+import type { WebhookServices } from "../webhooks/services.ts";
 
 /** The long-lived services resolvers use; one per process. */
 export interface Services {
@@ -26,6 +27,7 @@ export interface Services {
   maxResponseBytes: number;
   completionWindowSeconds: number;
   retentionSeconds: number;
+  webhooks: WebhookServices;
 }
 
 export interface Context {

@@ -8,6 +8,8 @@ import "./types/taskKind.ts";
 import "./types/submitBatch.ts";
 import "./types/lifecycle.ts";
 import "./types/jobProgress.ts";
+import "./types/webhooks.ts";
+import "./types/webhookDeliveries.ts";
 import "./types/batchUpdates.ts";
 
 export const schema: GraphQLSchema = builder.toSchema();

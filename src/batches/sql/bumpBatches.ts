@@ -2,7 +2,8 @@
 // writes the task changes those deltas count, stamped with their batch's new version.
 import type { PoolClient } from "../../db/pool.ts";
 import { BATCH_CHANGED_CHANNEL } from "../../events/channel.ts";
-import type { BatchStatus, TaskStatus } from "../rows.ts";
+import { recordBatchEvents } from "../../webhooks/outbox.ts";
+import { FINAL_BATCH_STATUSES, type BatchStatus, type TaskStatus } from "../rows.ts";
 
 export interface CounterDelta {
   batchId: string;
@@ -34,6 +35,8 @@ export interface BumpedBatch {
   id: string;
   version: number;
   status: BatchStatus;
+  /** The status before this bump. */
+  previousStatus: BatchStatus;
 }
 
 /**
@@ -43,16 +46,18 @@ export interface BumpedBatch {
  * commit. Deltas are sorted by batch id so concurrent flushes lock batch rows in the same order.
  * The task updates ride in the same statement: one round trip less, and the batch rows stay
  * locked (every flush of the batch waits for them) for one statement and the commit.
+ * A batch that this bump makes final gets its webhook event in the same transaction.
  */
 export async function bumpBatches(client: PoolClient, deltas: CounterDelta[], tasks: TaskUpdate[] = []): Promise<BumpedBatch[]> {
   if (deltas.length === 0) return [];
   const sorted = [...deltas].sort((a, b) => (a.batchId < b.batchId ? -1 : a.batchId > b.batchId ? 1 : 0));
-  const { rows } = await client.query<BumpedBatch>(
+  const { rows } = await client.query<{ id: string; version: number; status: BatchStatus; previous_status: BatchStatus }>(
     `with d as (
        select * from unnest($1::uuid[], $2::int[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::text[])
          as d(batch_id, queued, running, retrying, succeeded, failed, canceled, expired, status)
      ), locked as (
-       select b.id from batch b join d on d.batch_id = b.id order by b.id for update of b
+       -- FOR UPDATE returns the row's latest committed version, the one the update below changes.
+       select b.id, b.status as previous_status from batch b join d on d.batch_id = b.id order by b.id for update of b
      ), bumped as (
        -- Every expression reads b itself: under concurrent flushes, b is the row's latest version
        -- (re-read after the lock), while a CTE reading batch would see the statement's snapshot.
@@ -112,9 +117,9 @@ export async function bumpBatches(client: PoolClient, deltas: CounterDelta[], ta
        join bumped on bumped.id = u.batch_id
        where t.id = u.id
      )
-     select id, version, status,
-            pg_notify('${BATCH_CHANGED_CHANNEL}', json_build_object('b', id, 'v', version)::text)
-     from bumped`,
+     select bumped.id, bumped.version, bumped.status, locked.previous_status,
+            pg_notify('${BATCH_CHANGED_CHANNEL}', json_build_object('b', bumped.id, 'v', bumped.version)::text)
+     from bumped join locked on locked.id = bumped.id`,
     [
       sorted.map((d) => d.batchId),
       sorted.map((d) => d.queued),
@@ -135,5 +140,8 @@ export async function bumpBatches(client: PoolClient, deltas: CounterDelta[], ta
       tasks.map((u) => u.startedAt),
     ],
   );
-  return rows.map(({ id, version, status }) => ({ id, version, status }));
+  const bumped = rows.map(({ id, version, status, previous_status }) => ({ id, version, status, previousStatus: previous_status }));
+  const finished = bumped.filter((b) => FINAL_BATCH_STATUSES.includes(b.status) && !FINAL_BATCH_STATUSES.includes(b.previousStatus));
+  await recordBatchEvents(client, finished.map((b) => b.id));
+  return bumped;
 }
