@@ -31,6 +31,8 @@ const CLIENT_CODES = new Set([
   "GRAPHQL_PARSE_FAILED",
   "GRAPHQL_VALIDATION_FAILED",
   "BAD_REQUEST",
+  // Webhook endpoints in production without WEBHOOK_SECRET_KEY (no worker runs here: nothing is delivered).
+  "WEBHOOKS_NOT_CONFIGURED",
 ]);
 
 let db: TestDatabase;
