@@ -42,7 +42,7 @@ const EnvSchema = z.object({
   // of every connection above it, from literals, variables or defaults. A page of 1,000 tasks
   // with every field costs about 24,000.
   MAX_QUERY_COST: positiveInt.default(25_000),
-  MAX_RESPONSE_BYTES: positiveInt.default(8 * 1024 * 1024), // 8 MiB of task inputs and results per response
+  MAX_RESPONSE_BYTES: positiveInt.default(4 * 1024 * 1024), // 4 MiB of task inputs and results per response
   MAX_TASK_INPUT_BYTES: positiveInt.default(1024 * 1024), // 1 MiB of JSON per task input
   MAX_METADATA_BYTES: positiveInt.default(64 * 1024), // 64 KiB of JSON per batch's metadata
   WS_MAX_PAYLOAD_BYTES: positiveInt.default(256 * 1024), // 256 KiB per WebSocket message

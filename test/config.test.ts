@@ -52,7 +52,7 @@ describe("security settings", () => {
       maxQueryTokens: 5_000,
       maxQueryDirectives: 50,
       maxQueryCost: 25_000,
-      maxResponseBytes: 8 * 1024 * 1024,
+      maxResponseBytes: 4 * 1024 * 1024,
       maxTaskInputBytes: 1024 * 1024,
       maxMetadataBytes: 64 * 1024,
       wsMaxPayloadBytes: 256 * 1024,

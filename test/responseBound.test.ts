@@ -14,7 +14,7 @@ let file: FileServer;
 let key: TestKey;
 serverForFile({ production: true, role: "api" }, (started) => (file = started));
 
-const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 const BATCHES = 100;
 const TASKS_PER_BATCH = 100;
 const JSON_BYTES = 8 * 1024;
@@ -179,7 +179,10 @@ describe("the most expensive request the limits allow", () => {
         // The task JSON is cut at MAX_RESPONSE_BYTES (plus the row that crosses it); the rest of
         // the response is what the cost limit lets through.
         for (const run of runs) expect(run.bytes, what).toBeLessThan(MAX_RESPONSE_BYTES + 8 * 1024 * 1024);
+        // Well under a second, measured three times (the machine is shared): the middle run, and
+        // no run anywhere near a stall.
         expect(median(runs.map((run) => run.ms)), what).toBeLessThan(1_000);
+        expect(Math.max(...runs.map((run) => run.ms)), what).toBeLessThan(3_000);
         expect(slowestHealth, what).toBeLessThan(1_000);
       }
     }
