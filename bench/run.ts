@@ -24,8 +24,9 @@ import { fanout } from "./scenarios/fanout.ts";
 import { ingest } from "./scenarios/ingest.ts";
 import { pickup } from "./scenarios/pickup.ts";
 import { throughput } from "./scenarios/throughput.ts";
+import { upload } from "./scenarios/upload.ts";
 
-const SCENARIOS: Scenario[] = [ingest, throughput, pickup, eventLatency, fanout, endurance];
+const SCENARIOS: Scenario[] = [ingest, throughput, pickup, eventLatency, fanout, endurance, upload];
 const FULL_TASKS = 100_000;
 
 const { values: args } = parseArgs({

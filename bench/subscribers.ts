@@ -4,7 +4,7 @@
 // Sends { type: "ready", ms } once every subscriber has its first event, and
 // { type: "done", events, minEvents, maxEvents } once every stream has completed.
 import { subscribe, wsClient, type Subscription } from "./clients.ts";
-import type { Client } from "graphql-ws";
+import type { BatchwireClient } from "../src/client/index.ts";
 
 const [wsUrl, batchId, countText] = process.argv.slice(2);
 if (!wsUrl || !batchId || !countText || !process.send) {
@@ -13,7 +13,7 @@ if (!wsUrl || !batchId || !countText || !process.send) {
 const count = Number(countText);
 const send = (message: unknown) => process.send!(message);
 
-const clients: Client[] = [];
+const clients: BatchwireClient[] = [];
 const subscriptions: Subscription[] = [];
 const t0 = performance.now();
 // Connect in steps, so the server's accept backlog is never the thing measured.

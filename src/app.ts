@@ -15,6 +15,7 @@ import { createClientLog } from "./clientLog.ts";
 import { TenantFeeds } from "./events/tenantFeed.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createHttpServer, listen } from "./server/http.ts";
+import { createResultsRoute } from "./server/results.ts";
 import { attachWebSocket, type WebSocketHandle } from "./server/ws.ts";
 import { createBatchwireYoga } from "./server/yoga.ts";
 import type { AnyTaskKind } from "./worker/kind.ts";
@@ -119,6 +120,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
           graphiql: config.graphiql ?? !config.production,
           maxConnectionsPerKey: config.maxConnectionsPerKey,
           corsOrigins: config.corsOrigins,
+          maxRequestBytes: config.maxRequestBytes,
           limits: {
             maxQueryDepth: config.maxQueryDepth,
             maxQueryAliases: config.maxQueryAliases,
@@ -128,7 +130,6 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
             introspection: config.introspection ?? !config.production,
           },
           hideSuggestions: config.production,
-          maxRequestBytes: config.maxRequestBytes,
           clientLog,
           services: {
             pool,
@@ -149,7 +150,16 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
         })
       : undefined;
     const dashboard = yoga && (config.dashboard ?? !config.production) ? createDashboard({ keysRequired: async () => !(await auth.isOpen()) }) : undefined;
-    server = createHttpServer({ yoga, auth, maxRequestBytes: config.maxRequestBytes, isReady: () => ready, role: config.role, dashboard, clientLog });
+    server = createHttpServer({
+      yoga,
+      auth,
+      maxRequestBytes: config.maxRequestBytes,
+      isReady: () => ready,
+      role: config.role,
+      dashboard,
+      results: yoga && createResultsRoute({ pool, auth, log }),
+      clientLog,
+    });
     if (yoga) {
       ws = attachWebSocket(server, yoga, {
         auth,

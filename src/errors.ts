@@ -24,6 +24,8 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 export interface TaskErrorDetail {
   index: number;
+  /** The task's 1-based line, when it came from an uploaded file. */
+  line?: number;
   message: string;
 }
 
@@ -36,7 +38,8 @@ export const MAX_TASK_ERRORS = 1_000;
 
 export function invalidTasks(errors: TaskErrorDetail[], total: number): GraphQLError {
   const first = errors[0];
-  const summary = first ? `task ${first.index}: ${first.message}` : "invalid tasks";
+  const where = first && (first.line === undefined ? `task ${first.index}` : `line ${first.line} (task ${first.index})`);
+  const summary = first ? `${where}: ${first.message}` : "invalid tasks";
   return clientError(ErrorCode.BAD_USER_INPUT, `${total} invalid task(s); first: ${summary}`, {
     taskErrors: errors.slice(0, MAX_TASK_ERRORS),
     taskErrorsTruncated: total > MAX_TASK_ERRORS,

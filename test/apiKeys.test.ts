@@ -26,7 +26,7 @@ const BATCHES = `{ batches(first: 5) { totalCount edges { node { id } } } }`;
 const sleepBatch = (ms: number) => ({ tasks: [{ kind: "sleep", input: { ms } }] });
 
 function runKeys(databaseUrl: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["scripts/keys.ts", ...args], {
+  const child = spawn(process.execPath, ["src/cli/main.ts", "keys", ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", DATABASE_URL: databaseUrl },
     stdio: ["ignore", "pipe", "pipe"],
@@ -79,9 +79,9 @@ describe("in production", () => {
     expect(codes(refused)).toEqual(["UNAUTHENTICATED"]);
 
     const bad = await runKeys(db.url, ["create"]);
-    expect(bad.code).toBe(2);
+    expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("--tenant");
-    expect((await runKeys(db.url, ["revoke", "00000000-0000-4000-8000-000000000000"])).code).toBe(2);
+    expect((await runKeys(db.url, ["revoke", "00000000-0000-4000-8000-000000000000"])).code).toBe(1);
   });
 
   it("answers a missing, malformed, unknown or revoked Bearer key with 401 UNAUTHENTICATED", async () => {

@@ -8,7 +8,6 @@ import { BATCH_FIELDS, submitOk, type BatchView } from "./helpers/batches.ts";
 import { createTestDatabase } from "./helpers/database.ts";
 import { startProcess } from "./helpers/process.ts";
 import { startServer, waitFor } from "./helpers/server.ts";
-import { wsClient } from "./helpers/subscriptions.ts";
 
 const BATCH_UPDATES = `subscription Updates($status: BatchStatus) { batchUpdates(status: $status) { batch { ${BATCH_FIELDS} } } }`;
 
@@ -48,7 +47,7 @@ describe("batchUpdates", () => {
     // One event a second at most per batch, so that coalescing is plain to see.
     const api = await startServer(db.url, { role: "api", eventIntervalMs: 1_000 });
     const otherApi = await startProcess({ ROLE: "api", DATABASE_URL: db.url });
-    const client = wsClient(api.wsUrl);
+    const client = keyedClient(api.wsUrl, undefined);
     let worker: Awaited<ReturnType<typeof startProcess>> | undefined;
     try {
       const all = subscribeUpdates(client);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { startServer, waitFor, type TestServer } from "./helpers/server.ts";
 import { SUBMIT, type BatchView } from "./helpers/batches.ts";
-import { JOB_PROGRESS, watch } from "./helpers/subscriptions.ts";
+import { JOB_PROGRESS, watch, wsClient } from "./helpers/subscriptions.ts";
 import {
   acknowledgedSocket,
   codes,
@@ -117,8 +117,9 @@ describe("WebSocket limits", () => {
     });
     const batchId = batch.data!.submitBatch.batch.id;
     const bystander = keyedClient(running.wsUrl, runningKey.key);
+    const watching = wsClient(running.wsUrl, { key: runningKey.key });
     try {
-      const watcher = watch(bystander, batchId);
+      const watcher = watch(watching, batchId);
       await watcher.firstEvent;
 
       const attacker = await acknowledgedSocket(running.wsUrl, runningKey.key);
@@ -134,6 +135,7 @@ describe("WebSocket limits", () => {
       fresh.socket.close();
     } finally {
       await bystander.dispose();
+      await watching.dispose();
     }
   });
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { startServer, type TestServer } from "./helpers/server.ts";
 import { SUBMIT, type BatchView } from "./helpers/batches.ts";
-import { JOB_PROGRESS, watch } from "./helpers/subscriptions.ts";
+import { JOB_PROGRESS, watch, wsClient } from "./helpers/subscriptions.ts";
 import { codes, createKey, keyedClient, operationCodes, operationMessages, post, runOperation, type TestKey } from "./helpers/auth.ts";
 
 let db: TestDatabase;
@@ -85,10 +85,10 @@ describe("tenant isolation", () => {
 
   it("refuses another tenant's jobProgress subscription with NOT_FOUND and sends it none of the batch's events", async () => {
     const batch = await submitAs(alice, { tasks: Array.from({ length: 6 }, () => ({ kind: "sleep", input: { ms: 300 } })) });
-    const aliceClient = keyedClient(server.wsUrl, alice.key);
+    const aliceWatching = wsClient(server.wsUrl, { key: alice.key });
     const bobClient = keyedClient(server.wsUrl, bob.key);
     try {
-      const owner = watch(aliceClient, batch.id);
+      const owner = watch(aliceWatching, batch.id);
       await owner.firstEvent;
       const intruder = await runOperation(bobClient, JOB_PROGRESS, { batchId: batch.id });
       const stranger = await runOperation(bobClient, JOB_PROGRESS, { batchId: UNKNOWN });
@@ -105,7 +105,7 @@ describe("tenant isolation", () => {
       expect(own.completed).toBe(true);
       expect(JSON.stringify(own.results)).not.toContain(batch.id);
     } finally {
-      await aliceClient.dispose();
+      await aliceWatching.dispose();
       await bobClient.dispose();
     }
   });

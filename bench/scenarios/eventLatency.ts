@@ -61,7 +61,7 @@ export const eventLatency: Scenario = {
       const committedById = new Map(rows.map((r) => [r.id, r.committed ?? stamp.ended.get(r.id)]));
       const named: number[] = [];
       for (const { at, event } of events) {
-        for (const task of event.changedTasks) {
+        for (const task of event.changedTasks ?? []) {
           const committed = committedById.get(task.id);
           if (task.status === "SUCCEEDED" && committed !== undefined && committed >= firstAt) named.push(at - committed);
         }

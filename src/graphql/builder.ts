@@ -2,6 +2,7 @@
 import SchemaBuilder from "@pothos/core";
 import RelayPlugin from "@pothos/plugin-relay";
 import { DateTimeResolver, JSONResolver } from "graphql-scalars";
+import type { UploadedFile } from "../batches/submitFile.ts";
 import type { Context } from "./context.ts";
 
 export const builder = new SchemaBuilder<{
@@ -9,6 +10,7 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     JSON: { Input: unknown; Output: unknown };
+    File: { Input: UploadedFile; Output: never };
   };
   Connection: {
     /** Resolved only when a client asks for it: counting can cost. */
@@ -25,6 +27,9 @@ export const builder = new SchemaBuilder<{
     nodeFieldOptions: { nullable: false },
   },
 });
+
+/** The schema's types, for helpers that build fields outside one type's definition. */
+export type Types = typeof builder.$inferSchemaTypes;
 
 builder.addScalarType("DateTime", DateTimeResolver);
 builder.addScalarType("JSON", JSONResolver);

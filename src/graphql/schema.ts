@@ -6,6 +6,8 @@ import "./types/batch.ts";
 import "./types/batchInsights.ts";
 import "./types/taskKind.ts";
 import "./types/submitBatch.ts";
+import "./types/submitBatchFile.ts";
+import "./types/batchResults.ts";
 import "./types/lifecycle.ts";
 import "./types/jobProgress.ts";
 import "./types/webhooks.ts";

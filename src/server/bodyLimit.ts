@@ -1,7 +1,8 @@
 // bodyLimit.ts: MAX_REQUEST_BYTES while a body streams, for every reader of it (yoga's parsers,
-// multipart uploads, any other plugin): the body a request hands on is counted chunk by chunk and
-// fails at the first byte past the limit with PAYLOAD_TOO_LARGE (HTTP 413). yoga's own limit
-// (25 MB by default, another code) is turned off in yoga.ts: this is the one limit.
+// any other plugin) but multipart uploads, which uploads.ts counts as it streams them: the body a
+// request hands on is counted chunk by chunk and fails at the first byte past the limit with
+// PAYLOAD_TOO_LARGE (HTTP 413). yoga's own limit (25 MB by default, another code) is turned off
+// in yoga.ts.
 import { GraphQLError } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { ErrorCode } from "../errors.ts";
@@ -15,7 +16,9 @@ export function payloadTooLarge(maxRequestBytes: number): GraphQLError {
 export function useRequestBodyLimit(maxRequestBytes: number): Plugin {
   return {
     onRequest({ request, setRequest, fetchAPI }) {
-      if (!request.body) return;
+      // A multipart upload streams into its resolver a chunk at a time, counted by uploads.ts;
+      // this re-pipe would take its chunks as fast as the socket gives them.
+      if (!request.body || request.headers.get("content-type")?.toLowerCase().startsWith("multipart/form-data")) return;
       let received = 0;
       // As yoga's own limit does: a native body needs the native TransformStream.
       const Transform = request.body instanceof ReadableStream ? globalThis.TransformStream : fetchAPI.TransformStream;

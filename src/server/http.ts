@@ -16,10 +16,12 @@ export interface HttpOptions {
   role: string;
   /** Serves /dashboard (and redirects / to it) when the dashboard is on. */
   dashboard?: DashboardHandler;
+  /** GET /batches/{id}/results.jsonl (results.ts); returns false for other paths. */
+  results?: (req: IncomingMessage, res: ServerResponse) => boolean;
   clientLog: ClientLog;
 }
 
-export function createHttpServer({ yoga, auth, maxRequestBytes, isReady, role, dashboard, clientLog }: HttpOptions): Server {
+export function createHttpServer({ yoga, auth, maxRequestBytes, isReady, role, dashboard, results, clientLog }: HttpOptions): Server {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") {
@@ -30,6 +32,8 @@ export function createHttpServer({ yoga, auth, maxRequestBytes, isReady, role, d
     }
     // The dashboard's files are public and read no body.
     if (dashboard?.(req, res)) return;
+    // GET only, authenticated by its own headers; it reads no body.
+    if (results?.(req, res)) return;
     if (!yoga) {
       res.writeHead(404).end();
       return;

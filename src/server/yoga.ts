@@ -15,6 +15,7 @@ import { limitPlugins, type OperationLimits } from "./limits.ts";
 import { corsOptions } from "./origins.ts";
 import { useSharedEventExecution } from "./sharedExecution.ts";
 import { useStreamGuard } from "./streamGuard.ts";
+import { useStreamingUploads } from "./uploads.ts";
 import { GRAPHIQL_EXAMPLE } from "./graphiqlExample.ts";
 
 export interface YogaOptions {
@@ -27,12 +28,12 @@ export interface YogaOptions {
   limits: OperationLimits;
   /** Production: no "Did you mean …?" in any error (it would name parts of the schema). */
   hideSuggestions: boolean;
-  /** MAX_REQUEST_BYTES, enforced while a body streams (bodyLimit.ts). */
-  maxRequestBytes: number;
   graphiql: boolean;
   maxConnectionsPerKey: number;
   /** Origins whose browser pages may call the API; none: same origin only. */
   corsOrigins: string[];
+  /** MAX_REQUEST_BYTES: counted while a body streams (bodyLimit.ts; uploads.ts for multipart). */
+  maxRequestBytes: number;
 }
 
 export type BatchwireYoga = YogaServerInstance<Record<string, unknown>, Context>;
@@ -54,13 +55,18 @@ export function createBatchwireYoga(options: YogaOptions): BatchwireYoga {
     // Unexpected errors reach clients as "Unexpected error." with no message, SQL or stack, in
     // every mode; yoga logs the original.
     maskedErrors: { isDev: false },
-    // bodyLimit.ts enforces MAX_REQUEST_BYTES with its own code; yoga's 25 MB default would cap it.
+    // bodyLimit.ts (and uploads.ts, for multipart) hold bodies to MAX_REQUEST_BYTES with its own
+    // code. yoga's own limit (25 MB by default, below ours) would cap it, and re-pipes every body
+    // through a TransformStream that takes chunks as fast as the socket gives them: an upload read
+    // slowly would pile up in memory.
     maxRequestBodySize: false,
     plugins: [
       useRequestBodyLimit(options.maxRequestBytes),
       // A request must carry a header a plain cross-site form cannot set (yoga's CSRF rule).
       useCSRFPrevention({ requestHeaders: ["x-graphql-csrf", "graphql-client-name", "apollo-require-preflight"] }),
       apiKeys.plugin,
+      // After the key check: nothing of an upload is read for a caller without a valid key.
+      useStreamingUploads({ maxRequestBytes: options.maxRequestBytes }),
       ...limitPlugins(options.limits, options.clientLog),
       useErrorPolicy({ hideSuggestions: options.hideSuggestions }),
       useStreamGuard(options.sessions, options.maxConnectionsPerKey),

@@ -1,24 +1,14 @@
-// batches.ts: the GraphQL operations tests use, and direct reads of the tables to check them.
+// batches.ts: batches through the typed client (src/client), and direct reads of the tables to check them.
+import { print } from "graphql";
 import type pg from "pg";
-import { gql, gqlOk, waitFor, type GraphQLResponse } from "./server.ts";
+import { createClient, type Batch, type SubmitOptions } from "../../src/client/index.ts";
+import { SubmitBatchDocument } from "../../src/client/generated.ts";
+import { gql, waitFor, type GraphQLResponse } from "./server.ts";
 
 export const BATCH_FIELDS = `id status progress version createdAt startedAt finishedAt metadata priority
   counts { total queued running retrying succeeded failed canceled expired } purgeAt expiresAt`;
 
-export interface BatchView {
-  id: string;
-  status: string;
-  progress: number;
-  version: number;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  metadata: unknown;
-  priority: number;
-  purgeAt: string | null;
-  expiresAt: string | null;
-  counts: { total: number; queued: number; running: number; retrying: number; succeeded: number; failed: number; canceled: number; expired: number };
-}
+export type BatchView = Batch;
 
 export interface TaskInput {
   kind: string;
@@ -26,20 +16,21 @@ export interface TaskInput {
   customId?: string;
 }
 
-export const SUBMIT = `mutation Submit($input: SubmitBatchInput!) {
-  submitBatch(input: $input) { batch { ${BATCH_FIELDS} } }
-}`;
+/** submitBatch as the typed client sends it. */
+export const SUBMIT = print(SubmitBatchDocument);
 
+/** submitBatch's response as it came over the wire (status, data, errors), for tests of errors. */
 export function submit(url: string, input: Record<string, unknown>): Promise<GraphQLResponse<{ submitBatch: { batch: BatchView } }>> {
   return gql(url, SUBMIT, { input });
 }
 
 export async function submitOk(url: string, input: Record<string, unknown>): Promise<BatchView> {
-  return (await gqlOk<{ submitBatch: { batch: BatchView } }>(url, SUBMIT, { input })).submitBatch.batch;
+  const { tasks, ...options } = input as { tasks: TaskInput[] } & SubmitOptions;
+  return createClient({ url }).submit(tasks, options);
 }
 
 export async function getBatch(url: string, id: string): Promise<BatchView | null> {
-  return (await gqlOk<{ batch: BatchView | null }>(url, `query($id: ID!) { batch(id: $id) { ${BATCH_FIELDS} } }`, { id })).batch;
+  return createClient({ url }).batch(id);
 }
 
 const FINAL = new Set(["COMPLETED", "CANCELED", "EXPIRED"]);
@@ -65,7 +56,7 @@ export async function countTasksByStatus(pool: pg.Pool, batchId: string): Promis
 }
 
 /** The batch's counters must equal count(*) by status of its tasks. */
-export async function expectCountersMatchRows(pool: pg.Pool, batch: BatchView): Promise<void> {
+export async function expectCountersMatchRows(pool: pg.Pool, batch: Pick<BatchView, "id" | "counts">): Promise<void> {
   const counted = await countTasksByStatus(pool, batch.id);
   const expected = {
     queued: counted.QUEUED ?? 0,

@@ -1,58 +1,44 @@
-// subscriptions.ts: a real graphql-ws client over a real WebSocket, collecting jobProgress events.
-import { createClient, type Client } from "graphql-ws";
-import WebSocket from "ws";
-import type { BatchView } from "./batches.ts";
-import { BATCH_FIELDS } from "./batches.ts";
+// subscriptions.ts: jobProgress through the typed client's watch() over a real WebSocket, collected.
+import { print } from "graphql";
+import { createClient, type BatchwireClient, type JobProgressEvent } from "../../src/client/index.ts";
+import { JobProgressDocument } from "../../src/client/generated.ts";
 
 export interface ProgressEventView {
-  batch: BatchView;
-  changedTasks: { id: string; index: number; status: string; attempts: number; progress: number | null }[];
+  batch: JobProgressEvent["batch"];
+  changedTasks: NonNullable<JobProgressEvent["changedTasks"]>;
   changedTasksTruncated: boolean;
 }
 
-export const JOB_PROGRESS = `subscription Watch($batchId: ID!) {
-  jobProgress(batchId: $batchId) {
-    batch { ${BATCH_FIELDS} }
-    changedTasks { id index status attempts progress }
-    changedTasksTruncated
-  }
-}`;
+/** The client's jobProgress subscription, for tests that speak graphql-ws themselves. */
+export const JOB_PROGRESS = print(JobProgressDocument);
 
 export interface Watcher {
   events: ProgressEventView[];
-  /** Resolves when the server completes the stream; rejects with the GraphQL errors. */
+  /** Resolves when the server completes the stream; rejects with the client's BatchwireError. */
   completed: Promise<void>;
   /** Resolves once at least one event has arrived. */
   firstEvent: Promise<ProgressEventView>;
   unsubscribe(): void;
 }
 
-export function wsClient(url: string, options: { retryAttempts?: number } = {}): Client {
-  return createClient({ url, webSocketImpl: WebSocket, retryAttempts: options.retryAttempts ?? 0, lazy: true });
+/** A typed client for a server's ws:// URL (key optional); by default it never reconnects. */
+export function wsClient(url: string, options: { retryAttempts?: number; key?: string } = {}): BatchwireClient {
+  return createClient({ url, key: options.key, retryAttempts: options.retryAttempts ?? 0 });
 }
 
-export function watch(client: Client, batchId: string): Watcher {
+export function watch(client: BatchwireClient, batchId: string): Watcher {
   const events: ProgressEventView[] = [];
   let resolveFirst!: (event: ProgressEventView) => void;
   const firstEvent = new Promise<ProgressEventView>((resolve) => (resolveFirst = resolve));
-  let unsubscribe!: () => void;
-  const completed = new Promise<void>((resolve, reject) => {
-    unsubscribe = client.subscribe<{ jobProgress: ProgressEventView }>(
-      { query: JOB_PROGRESS, variables: { batchId } },
-      {
-        next: (result) => {
-          if (result.errors?.length) return reject(Object.assign(new Error(result.errors[0]!.message), { errors: result.errors }));
-          const event = result.data!.jobProgress;
-          events.push(event);
-          if (events.length === 1) resolveFirst(event);
-        },
-        error: (error) => reject(Array.isArray(error) ? Object.assign(new Error(error[0]?.message), { errors: error }) : error),
-        complete: () => resolve(),
-      },
-    );
-  });
+  const stream = client.watch(batchId);
+  const completed = (async () => {
+    for await (const event of stream) {
+      events.push({ ...event, changedTasks: event.changedTasks ?? [] });
+      if (events.length === 1) resolveFirst(events[0]!);
+    }
+  })();
   completed.catch(() => undefined);
-  return { events, completed, firstEvent, unsubscribe };
+  return { events, completed, firstEvent, unsubscribe: () => void stream.return?.() };
 }
 
 /** Versions strictly increase and finished-task counts never go backwards. */

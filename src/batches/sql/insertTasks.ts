@@ -1,4 +1,6 @@
-// insertTasks.ts: writes all of a batch's tasks in one statement over arrays.
+// insertTasks.ts: writes a batch's tasks with one COPY, streamed row by row.
+import { pipeline } from "node:stream/promises";
+import { from as copyFrom } from "pg-copy-streams";
 import type { PoolClient } from "../../db/pool.ts";
 
 export interface NewTask {
@@ -10,18 +12,31 @@ export interface NewTask {
   inputJson: string;
 }
 
+// COPY's text format escapes these four in a value; NULL is \N.
+const SPECIAL = /[\\\n\r\t]/g;
+const ESCAPED: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+const text = (value: string) => value.replace(SPECIAL, (c) => ESCAPED[c]!);
+
+/** Rows gathered into pieces of about this many characters before they are handed to the socket. */
+const PIECE_CHARS = 64 * 1024;
+
+function* rows(batchId: string, tasks: NewTask[]): Generator<string> {
+  let piece = "";
+  for (const task of tasks) {
+    const customId = task.customId === null ? "\\N" : text(task.customId);
+    piece += `${task.id}\t${batchId}\t${task.index}\t${customId}\t${text(task.kind)}\t${text(task.inputJson)}\n`;
+    if (piece.length >= PIECE_CHARS) {
+      yield piece;
+      piece = "";
+    }
+  }
+  if (piece.length > 0) yield piece;
+}
+
+/**
+ * COPY rather than one insert over arrays: pg turns each array parameter into one string and then
+ * one message, a few copies of every input at once; COPY sends the rows as they are made.
+ */
 export async function insertTasks(client: PoolClient, batchId: string, tasks: NewTask[]): Promise<void> {
-  await client.query(
-    `insert into task (id, batch_id, index, custom_id, kind, input)
-     select id, $1, index, custom_id, kind, input::jsonb
-     from unnest($2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[]) as t(id, index, custom_id, kind, input)`,
-    [
-      batchId,
-      tasks.map((t) => t.id),
-      tasks.map((t) => t.index),
-      tasks.map((t) => t.customId),
-      tasks.map((t) => t.kind),
-      tasks.map((t) => t.inputJson),
-    ],
-  );
+  await pipeline(rows(batchId, tasks), client.query(copyFrom("copy task (id, batch_id, index, custom_id, kind, input) from stdin")));
 }

@@ -1,7 +1,7 @@
 // submitBatch.ts: the submitBatch mutation, its input and payload.
 import type { BatchRow } from "../../batches/rows.ts";
 import { submitBatch } from "../../batches/submit.ts";
-import { builder } from "../builder.ts";
+import { builder, type Types } from "../builder.ts";
 import { BatchRef } from "./batch.ts";
 
 const TaskInput = builder.inputType("TaskInput", {
@@ -12,9 +12,9 @@ const TaskInput = builder.inputType("TaskInput", {
   }),
 });
 
-const SubmitBatchInput = builder.inputType("SubmitBatchInput", {
-  fields: (t) => ({
-    tasks: t.field({ type: [TaskInput], required: true }),
+/** The options submitBatch and submitBatchFile share. */
+export function batchOptionFields(t: PothosSchemaTypes.InputFieldBuilder<Types, "InputObject">) {
+  return {
     idempotencyKey: t.string({
       required: false,
       description: "Submitting again with the same key and request returns the first batch; a different request is IDEMPOTENCY_CONFLICT.",
@@ -29,10 +29,17 @@ const SubmitBatchInput = builder.inputType("SubmitBatchInput", {
       required: false,
       description: "How long the batch and its results are kept after it finishes (default 7 days).",
     }),
+  };
+}
+
+const SubmitBatchInput = builder.inputType("SubmitBatchInput", {
+  fields: (t) => ({
+    tasks: t.field({ type: [TaskInput], required: true }),
+    ...batchOptionFields(t),
   }),
 });
 
-const SubmitBatchPayload = builder.objectRef<{ batch: BatchRow }>("SubmitBatchPayload").implement({
+export const SubmitBatchPayload = builder.objectRef<{ batch: BatchRow }>("SubmitBatchPayload").implement({
   fields: (t) => ({
     batch: t.field({ type: BatchRef, resolve: (payload) => payload.batch }),
   }),
