@@ -7,6 +7,7 @@ import { loadConfig, type Config } from "./config.ts";
 import { createDashboard } from "./dashboard/serve.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "./db/embedded.ts";
 import { migrate } from "./db/migrate.ts";
+import { DatabaseOutage } from "./db/outage.ts";
 import { createPool, type Pool } from "./db/pool.ts";
 import { JobStatistics } from "./db/statistics.ts";
 import { EventHub } from "./events/hub.ts";
@@ -15,6 +16,7 @@ import { createClientLog } from "./clientLog.ts";
 import { TenantFeeds } from "./events/tenantFeed.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createHttpServer, listen } from "./server/http.ts";
+import { expectedMigrations, Readiness } from "./server/readiness.ts";
 import { createResultsRoute } from "./server/results.ts";
 import { attachWebSocket, type WebSocketHandle } from "./server/ws.ts";
 import { createBatchwireYoga } from "./server/yoga.ts";
@@ -50,7 +52,10 @@ export interface Batchwire {
 export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
   const config: Config = { ...loadConfig(), ...options.config };
   const log = options.logger ?? createLogger(config.logLevel);
-  const clientLog = createClientLog(log);
+  // Components log through `quiet`: a database outage is told once, not by each failed query.
+  const outage = new DatabaseOutage(() => pool!.query("select 1"), log);
+  const quiet = outage.logger(log);
+  const clientLog = createClientLog(quiet);
   const serveApi = config.role === "all" || config.role === "api";
   const runWorkers = config.role === "all" || config.role === "worker";
 
@@ -65,10 +70,12 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
   let maintenance: Maintenance | undefined;
   let registry: KindRegistry | undefined;
   let statistics: JobStatistics | undefined;
+  let readiness: Readiness | undefined;
   let webhooks: Webhooks | undefined;
   let databaseUrl = "";
   let port = 0;
   let ready = false;
+  let stopping = false;
 
   async function start(): Promise<void> {
     if (config.databaseUrl) databaseUrl = config.databaseUrl;
@@ -77,7 +84,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
       databaseUrl = embedded.url;
     }
     await migrate(databaseUrl, log);
-    pool = createPool(databaseUrl, config.dbPoolMax, log);
+    pool = createPool(databaseUrl, config.dbPoolMax, quiet);
     registry = await createRegistry(options.kinds ?? [], config.taskKindsModule);
 
     boss = new PgBoss({
@@ -91,19 +98,21 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
       schedule: false,
       max: config.dbPoolMax,
     });
-    boss.on("error", (error) => log.warn({ err: error }, "pg-boss error"));
+    boss.on("error", (error) => quiet.warn({ err: error }, "pg-boss error"));
     await boss.start();
     // Dead-lettered jobs stay redrivable for as long as a finished batch may be kept.
     await ensureQueues(boss, registry.all(), config.heartbeatSeconds, config.completionWindowSeconds + config.retentionSeconds);
-    webhooks = await setUpWebhooks({ pool, boss, log, config });
+    webhooks = await setUpWebhooks({ pool, boss, log: quiet, config });
 
     // API processes fan batch changes out to subscribers; workers hear cancellations through it.
-    hub = new EventHub(pool, databaseUrl, log);
+    hub = new EventHub(pool, databaseUrl, quiet);
     await hub.start();
-    statistics = new JobStatistics(pool, log);
+    statistics = new JobStatistics(pool, quiet);
+    const listening = hub;
+    readiness = new Readiness({ pool, listening: serveApi ? () => listening.connected : undefined }, await expectedMigrations());
     const auth = new Authenticator(pool, { production: config.production });
     if (serveApi) {
-      sessions = new SessionRegistry(auth, { maxPerKey: config.maxConnectionsPerKey, recheckMs: config.authRecheckMs, log });
+      sessions = new SessionRegistry(auth, { maxPerKey: config.maxConnectionsPerKey, recheckMs: config.authRecheckMs, log: quiet });
       sessions.start();
       if (!(await auth.keysExist())) {
         log.warn(
@@ -119,6 +128,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
           sessions: sessions!,
           graphiql: config.graphiql ?? !config.production,
           maxConnectionsPerKey: config.maxConnectionsPerKey,
+          streamReservationTimeoutMs: config.wsInitTimeoutMs,
           corsOrigins: config.corsOrigins,
           maxRequestBytes: config.maxRequestBytes,
           limits: {
@@ -146,7 +156,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
             retentionSeconds: config.retentionSeconds,
             webhooks: webhooks.services,
           },
-          log,
+          log: quiet,
         })
       : undefined;
     const dashboard = yoga && (config.dashboard ?? !config.production) ? createDashboard({ keysRequired: async () => !(await auth.isOpen()) }) : undefined;
@@ -155,16 +165,21 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
       auth,
       maxRequestBytes: config.maxRequestBytes,
       isReady: () => ready,
+      readiness: () => (ready && readiness ? readiness.check() : Promise.resolve({ ready: false, reason: stopping ? "stopping" : "starting" })),
       role: config.role,
       dashboard,
-      results: yoga && createResultsRoute({ pool, auth, log }),
+      results: yoga && createResultsRoute({ pool, auth, log: quiet }),
+      rootRedirect: yoga && (config.graphiql ?? !config.production) ? yoga.graphqlEndpoint : undefined,
       clientLog,
     });
+    // Listening first: a port in use fails here, before a WebSocket server is attached to re-emit
+    // the error (graphql-ws would print it as an "Internal error").
+    port = await listen(server, config.port, config.host);
     if (yoga) {
       ws = attachWebSocket(server, yoga, {
         auth,
         sessions: sessions!,
-        log,
+        log: quiet,
         clientLog,
         production: config.production,
         maxPayloadBytes: config.wsMaxPayloadBytes,
@@ -174,14 +189,13 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
         corsOrigins: config.corsOrigins,
       });
     }
-    port = await listen(server, config.port, config.host);
 
     if (runWorkers) {
       workers = await startWorkers({
         pool,
         boss,
         kinds: registry,
-        log,
+        log: quiet,
         events: hub,
         concurrency: config.workerConcurrency,
         pollIntervalSeconds: config.pollIntervalSeconds,
@@ -190,7 +204,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
       maintenance = startMaintenance({
         pool,
         boss,
-        log,
+        log: quiet,
         intervalMs: config.maintenanceIntervalSeconds * 1000,
         // pg-boss expires an attempt 60 s after its kind's timeout; give it that and a margin.
         stuckAfterSeconds: new Map(
@@ -199,11 +213,15 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
       });
     }
     ready = true;
-    log.info({ port, role: config.role, embedded: embedded !== undefined }, `batchwire ready on http://localhost:${port}/graphql`);
+    const where = { port, role: config.role, embedded: embedded !== undefined };
+    if (serveApi) log.info(where, `batchwire ready on http://localhost:${port}/graphql`);
+    else log.info(where, `batchwire worker ready; health at http://localhost:${port}/healthz`);
   }
 
   async function stop(): Promise<void> {
     ready = false;
+    stopping = true;
+    outage.stop();
     // Close the door first: no new requests or sockets, then let the work in hand finish.
     const closing = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
     server?.closeIdleConnections();

@@ -1,5 +1,5 @@
 // errors.ts: every client-facing error code and the GraphQLError that carries it.
-import { GraphQLError } from "graphql";
+import { GraphQLError, type GraphQLErrorOptions } from "graphql";
 
 export const ErrorCode = {
   BAD_USER_INPUT: "BAD_USER_INPUT",
@@ -12,7 +12,6 @@ export const ErrorCode = {
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
   /** HTTP framing Node's parser refuses (HTTP 400). */
   BAD_REQUEST: "BAD_REQUEST",
-  /** A dependency (the database) cannot answer now: HTTP 503 with Retry-After. */
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   /** Production without WEBHOOK_SECRET_KEY: webhook secrets cannot be sealed. */
   WEBHOOKS_NOT_CONFIGURED: "WEBHOOKS_NOT_CONFIGURED",
@@ -59,4 +58,18 @@ export function unauthenticated(message: string): GraphQLError {
 
 export function tooManySubscriptions(message: string): GraphQLError {
   return clientError(ErrorCode.TOO_MANY_SUBSCRIPTIONS, message);
+}
+
+/** Seconds a client is asked to wait (`Retry-After`) while the database cannot be reached. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** The database cannot be reached right now: HTTP 503 with Retry-After; nothing was done. */
+export function serviceUnavailable(options: Omit<GraphQLErrorOptions, "extensions"> = {}): GraphQLError {
+  return new GraphQLError("the service cannot reach its database right now; try again shortly", {
+    ...options,
+    extensions: {
+      code: ErrorCode.SERVICE_UNAVAILABLE,
+      http: { status: 503, headers: { "retry-after": String(RETRY_AFTER_SECONDS) } },
+    },
+  });
 }

@@ -3,6 +3,7 @@ import { createBatchwire } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
 import { onShutdownSignal } from "./signals.ts";
+import { describeStartFailure } from "./startFailure.ts";
 
 let config;
 try {
@@ -19,7 +20,12 @@ onShutdownSignal(log, () => app.stop());
 try {
   await app.start();
 } catch (error) {
-  log.fatal({ err: error }, "batchwire failed to start");
+  const failure = describeStartFailure(error, config);
+  log.fatal(failure.known ? { reason: failure.line } : { err: error }, "batchwire failed to start");
   await app.stop().catch(() => undefined);
-  process.exit(1);
+  // Last, so that it is the line a person reads at the bottom of the terminal.
+  log.flush(() => {
+    process.stderr.write(`batchwire: ${failure.line}\n`);
+    process.exit(1);
+  });
 }

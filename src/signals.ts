@@ -5,6 +5,17 @@ import type { Logger } from "./logger.ts";
 // a repeat this soon is the same request.
 const REPEAT_WINDOW_MS = 1_000;
 
+/**
+ * Exits once the log's pending writes are out: pino writes asynchronously, and an exit in the
+ * middle loses or reorders the last lines ("batchwire stopped" before what came just before it).
+ */
+function exitAfterLog(log: Logger, code: number): void {
+  process.exitCode = code;
+  const exit = () => process.exit(code);
+  setTimeout(exit, 1_000).unref(); // a log that cannot flush does not hold the exit up
+  log.flush(exit);
+}
+
 export function onShutdownSignal(log: Logger, stop: () => Promise<void>): void {
   let stopping = false;
   let firstAt = 0;
@@ -12,16 +23,16 @@ export function onShutdownSignal(log: Logger, stop: () => Promise<void>): void {
     if (stopping && Date.now() - firstAt < REPEAT_WINDOW_MS) return;
     if (stopping) {
       log.warn({ signal }, "second signal: exiting now");
-      process.exit(1);
+      return exitAfterLog(log, 1);
     }
     stopping = true;
     firstAt = Date.now();
     log.info({ signal }, "stopping: no new work; waiting for tasks in flight");
     stop().then(
-      () => process.exit(0),
+      () => exitAfterLog(log, 0),
       (error: unknown) => {
         log.error({ err: error }, "stop failed");
-        process.exit(1);
+        exitAfterLog(log, 1);
       },
     );
   };

@@ -25,6 +25,9 @@ it("submit --wait draws a live bar in a terminal that reaches 100%, then the sum
     await writeFile(tasks, Array.from({ length: 24 }, (_, i) => JSON.stringify({ customId: `t${i}`, input: { ms: 250 } })).join("\n"));
     // A shell in the pane, and the command typed into it, as a person would.
     await tmux("new-session", "-d", "-s", "cli", "-x", "120", "-y", "30", "-e", `BATCHWIRE_URL=http://127.0.0.1:${server.app.port}`, "-e", "PS1=$ ", "sh");
+    // Type only once the shell shows its prompt: keys sent earlier are echoed before the prompt
+    // and the screen no longer reads as a person would see it.
+    await waitFor(async () => (/^[$#]/m.test((await tmux("capture-pane", "-p", "-t", "cli")).stdout) ? true : undefined), 10_000, "the prompt");
     await tmux("send-keys", "-t", "cli", `${process.execPath} ${BIN} submit ${tasks} --kind sleep --wait; echo "exit=$?"`, "Enter");
 
     const percentages = new Set<number>();
@@ -37,8 +40,9 @@ it("submit --wait draws a live bar in a terminal that reaches 100%, then the sum
       60_000,
       "the command to finish in the terminal",
     );
+    // The batch id on a line of its own, right after the (possibly wrapped) command line.
     const lines = screen.split("\n");
-    const typed = lines.findIndex((line) => line.includes("--wait"));
+    const typed = lines.findIndex((line) => line.includes("exit=$?"));
     expect(lines[typed + 1]).toMatch(/^[0-9a-f-]{36}$/);
     expect(screen).toMatch(/█+ 100% \| 24\/24 \| succeeded 24 failed 0 running 0 \| [\d.]+\/s \| ETA 0s/);
     expect(screen).toMatch(/\nCOMPLETED in [\d.]+s: 24 succeeded, 0 failed, 0 canceled, 0 expired of 24\n/);

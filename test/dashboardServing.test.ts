@@ -128,10 +128,10 @@ describe("turning the dashboard off and on", () => {
     }
   }
 
-  it("DASHBOARD=false serves no dashboard and does not redirect /", async () => {
+  it("DASHBOARD=false serves no dashboard, and / leads to GraphiQL instead", async () => {
     await withServer({ dashboard: false }, async (base) => {
       expect((await fetch(`${base}/dashboard`)).status).toBe(404);
-      expect((await fetch(`${base}/`, { redirect: "manual" })).status).not.toBe(302);
+      expect((await fetch(`${base}/`, { redirect: "manual" })).headers.get("location")).toBe("/graphql");
     });
   });
 

@@ -1,9 +1,13 @@
-// graphiql.browser.test.ts: a person's first run, in a real browser: open GraphiQL, run the
-// example's Submit, paste the id into Variables, run Watch, and see the final event on the page.
+// graphiql.browser.test.ts: a person's first run, in a real browser, once API keys exist: open
+// GraphiQL, check that the example fits the editor, put the key into the Headers tab, run the
+// example's Submit, paste the id into Variables, run Watch (the failing task's retry shows), see
+// the final event, read the Results; and a refused subscription says why instead of spinning.
 // playwright-core drives Debian's Chromium (.ci/run installs it); it never downloads a browser.
 import { existsSync } from "node:fs";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { GRAPHIQL_EXAMPLE } from "../src/server/graphiqlExample.ts";
+import { createKey, type TestKey } from "./helpers/auth.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { startServer, waitFor, type TestServer } from "./helpers/server.ts";
 
@@ -18,16 +22,19 @@ const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
-const DEADLINE_MS = 60_000; // 60 seconds for any one step; the demo batch takes about 8
+const DEADLINE_MS = 60_000; // 60 seconds for any one step; the demo batch takes about 30
 const SCREENSHOT = "/tmp/graphiql-final.png";
 
 let db: TestDatabase;
 let server: TestServer;
+let key: TestKey;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
   db = await createTestDatabase();
+  // A key exists: every request, subscriptions included, needs one.
+  key = await createKey(db.pool, "demo");
   server = await startServer(db.url);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
@@ -60,7 +67,38 @@ async function run(page: Page, operation: "Submit" | "Watch" | "Results"): Promi
   await page.getByRole("menuitem", { name: operation, exact: true }).click();
 }
 
-it("GraphiQL runs the example: Submit, paste the id, Watch until the final event", async () => {
+/** Replaces the text of the editor in the bottom pane's `tab` ("Variables" or "Headers"). */
+async function fill(page: Page, tab: "Variables" | "Headers", text: string): Promise<void> {
+  await page.getByRole("button", { name: tab, exact: true }).click();
+  const editor = page.getByRole("region", { name: tab }).getByRole("code").filter({ visible: true });
+  await editor.click();
+  await page.keyboard.press("ControlOrMeta+A");
+  await page.keyboard.press("Delete");
+  await waitForText(editor, (shown) => (shown.trim() === "" ? shown : undefined), `the ${tab.toLowerCase()} emptied`);
+  await page.keyboard.insertText(text);
+  await waitForText(editor, (shown) => (shown.trim() === text ? shown : undefined), `the ${tab.toLowerCase()} typed in`);
+}
+
+/**
+ * The widest line of the example, against the width the operation editor shows: Monaco's
+ * characters all have one width, measured on a line it has rendered.
+ */
+async function exampleFit(page: Page): Promise<{ widest: string; neededPx: number; shownPx: number }> {
+  const { charPx, shownPx } = await page.getByRole("region", { name: "Operation Editor" }).evaluate((root) => {
+    const line = [...root.querySelectorAll<HTMLElement>(".view-line")].find((l) => (l.textContent ?? "").trim().length > 20)!;
+    const text = line.firstElementChild as HTMLElement;
+    const visible = root.querySelector(".monaco-scrollable-element")!.getBoundingClientRect();
+    const scrollbar = root.querySelector(".scrollbar.vertical")?.getBoundingClientRect().width ?? 0;
+    return {
+      charPx: text.getBoundingClientRect().width / (text.textContent ?? "").length,
+      shownPx: visible.right - scrollbar - text.getBoundingClientRect().left,
+    };
+  });
+  const widest = GRAPHIQL_EXAMPLE.split("\n").reduce((a, b) => (b.length > a.length ? b : a));
+  return { widest, neededPx: widest.length * charPx, shownPx };
+}
+
+it("GraphiQL runs the example with an API key: Submit, paste the id, Watch the retry and the final event, Results", async () => {
   if (!browser) throw new Error("no browser");
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const pageErrors: string[] = [];
@@ -72,9 +110,14 @@ it("GraphiQL runs the example: Submit, paste the id, Watch until the final event
   const variablesEditor = page.getByRole("region", { name: "Variables" }).getByRole("code").filter({ visible: true });
   const resultPane = page.getByRole("region", { name: "Result Window" }).getByRole("code");
 
-  // GraphiQL opens with the example.
+  // GraphiQL opens with the example, and no line of it is cut off on the right.
   const example = await waitForText(operationEditor, (text) => (text.includes("mutation Submit") ? text : undefined), "the example");
-  expect(example).toContain("subscription Watch($batchId: ID!)");
+  expect(example).toContain("mutation Submit {");
+  const fit = await exampleFit(page);
+  expect(fit.neededPx, `"${fit.widest}" needs ${fit.neededPx} px; the editor shows ${fit.shownPx}`).toBeLessThanOrEqual(fit.shownPx);
+
+  // The key goes into the Headers tab, as the example's comments say.
+  await fill(page, "Headers", `{ "Authorization": "Bearer ${key.key}" }`);
 
   // 1. Submit: the result pane shows the new batch and its id.
   await run(page, "Submit");
@@ -88,25 +131,26 @@ it("GraphiQL runs the example: Submit, paste the id, Watch until the final event
   expect(submitted).not.toContain('"errors"');
 
   // 2. Put the id into the variables, as the example's comments say.
-  await variablesEditor.click();
-  await page.keyboard.press("ControlOrMeta+A");
-  await page.keyboard.insertText(`{ "batchId": "${batchId}" }`);
-  await waitForText(variablesEditor, (text) => (text.trim() === `{ "batchId": "${batchId}" }` ? text : undefined), "the pasted variables");
+  await fill(page, "Variables", `{ "batchId": "${batchId}" }`);
+  void variablesEditor;
 
-  // 3. Watch: events replace each other in the result pane; the batch runs for about 8 seconds,
-  // so the page shows it RUNNING before the final event says COMPLETED.
+  // 3. Watch: events replace each other in the result pane while the batch runs (about 30 s).
+  // Task "c" fails 12 s in and waits a second for its retry: the page shows it retrying.
   await run(page, "Watch");
   let sawRunning = false;
+  let sawRetrying = false;
   const final = await waitForText(
     resultPane,
     (text) => {
       if (!text.includes('"jobProgress"')) return undefined;
       if (text.includes('"status": "RUNNING"')) sawRunning = true;
+      if (text.includes('"retrying": 1')) sawRetrying = true;
       return text.includes('"status": "COMPLETED"') ? text : undefined;
     },
     'the final event ("status": "COMPLETED")',
   );
   expect(sawRunning).toBe(true);
+  expect(sawRetrying).toBe(true);
   expect(final).toContain(`"id": "${batchId}"`);
   expect(final).toContain('"progress": 1');
   expect(final).toContain('"total": 4');
@@ -127,5 +171,27 @@ it("GraphiQL runs the example: Submit, paste the id, Watch until the final event
   expect(results).not.toContain('"errors"');
 
   expect(pageErrors).toEqual([]);
+  await page.close();
+}, 180_000);
+
+it("a refused subscription shows why in the result pane, and the play button comes back", async () => {
+  if (!browser) throw new Error("no browser");
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.setDefaultTimeout(DEADLINE_MS);
+  await page.goto(server.url);
+  const resultPane = page.getByRole("region", { name: "Result Window" }).getByRole("code");
+  await waitForText(page.getByRole("region", { name: "Operation Editor" }).getByRole("code"), (text) => (text.includes("mutation Submit") ? text : undefined), "the example");
+  await fill(page, "Variables", `{ "batchId": "00000000-0000-0000-0000-000000000000" }`);
+
+  for (const [headers, message] of [
+    ["{}", "an API key is required"],
+    [`{ "Authorization": "Bearer bw_unknownKeyUnknownKeyUnknownKeyUnknownKey00" }`, "the API key is unknown or revoked"],
+  ] as const) {
+    await fill(page, "Headers", headers);
+    await run(page, "Watch");
+    const shown = await waitForText(resultPane, (text) => (text.includes(message) ? text : undefined), `"${message}" in the result pane`);
+    expect(shown).toContain('"code": "UNAUTHENTICATED"');
+    await page.getByRole("button", { name: /^Execute query/ }).waitFor();
+  }
   await page.close();
 }, 120_000);

@@ -20,6 +20,11 @@ describe("ROLE=api and ROLE=worker", () => {
     expect((await getBatch(api.url, batch.id))!.status).toBe("QUEUED");
     const worker = await startProcess({ ROLE: "worker", DATABASE_URL: db.url });
     try {
+      // A worker serves /healthz alone, and says so: no GraphQL URL it does not serve.
+      expect(worker.output()).toContain(`"msg":"batchwire worker ready; health at http://localhost:${worker.port}/healthz"`);
+      expect(worker.output()).not.toContain("/graphql");
+      expect((await fetch(`http://127.0.0.1:${worker.port}/healthz`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${worker.port}/`, { redirect: "manual" })).status).toBe(404);
       const done = await waitForFinal(api.url, batch.id);
       expect(done.counts.succeeded).toBe(50);
       await expectCountersMatchRows(db.pool, done);

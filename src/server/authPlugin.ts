@@ -8,19 +8,28 @@ import { gatedPrincipal } from "./requestGate.ts";
 
 export interface ApiKeyAuth {
   plugin: Plugin;
+  /** Authenticates a request that yoga's parsing does not see (graphql-sse); throws like the plugin. */
+  authenticate(request: Request): Promise<Principal>;
   /** The principal an HTTP request authenticated as (set before its context is built). */
   principalOf(request: Request): Principal | undefined;
 }
 
 export function useApiKeyAuth(auth: Authenticator): ApiKeyAuth {
   const principals = new WeakMap<Request, Principal>();
+  const authenticate = async (request: Request): Promise<Principal> => {
+    const principal = await auth.authenticate(request.headers.get("authorization"));
+    principals.set(request, principal);
+    return principal;
+  };
   return {
     plugin: {
       async onRequestParse({ request, serverContext }) {
         const gated = gatedPrincipal((serverContext as { req?: IncomingMessage }).req);
-        principals.set(request, gated ?? (await auth.authenticate(request.headers.get("authorization"))));
+        if (gated) principals.set(request, gated);
+        else await authenticate(request);
       },
     },
+    authenticate,
     principalOf: (request) => principals.get(request),
   };
 }

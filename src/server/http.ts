@@ -1,9 +1,10 @@
-// http.ts: the node:http server: /healthz, the dashboard, the request gate (key, size and
-// framing from the headers, before any body is read), and yoga for everything else.
+// http.ts: the node:http server: /healthz, /readyz, the dashboard, the request gate (key, size
+// and framing from the headers, before any body is read), and yoga for everything else.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Authenticator } from "../auth/authenticator.ts";
 import type { ClientLog } from "../clientLog.ts";
 import type { DashboardHandler } from "../dashboard/serve.ts";
+import { answerReadiness, type ReadinessReport } from "./readiness.ts";
 import { answerClientError, hasBody, passGate } from "./requestGate.ts";
 import type { BatchwireYoga } from "./yoga.ts";
 
@@ -13,15 +14,19 @@ export interface HttpOptions {
   auth: Authenticator;
   maxRequestBytes: number;
   isReady: () => boolean;
+  /** /readyz's check: can this process do its work now? */
+  readiness: () => Promise<ReadinessReport>;
   role: string;
   /** Serves /dashboard (and redirects / to it) when the dashboard is on. */
   dashboard?: DashboardHandler;
   /** GET /batches/{id}/results.jsonl (results.ts); returns false for other paths. */
   results?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Where `/` leads without the dashboard (GraphiQL, when it is on). */
+  rootRedirect?: string;
   clientLog: ClientLog;
 }
 
-export function createHttpServer({ yoga, auth, maxRequestBytes, isReady, role, dashboard, results, clientLog }: HttpOptions): Server {
+export function createHttpServer({ yoga, auth, maxRequestBytes, isReady, readiness, role, dashboard, results, rootRedirect, clientLog }: HttpOptions): Server {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") {
@@ -30,10 +35,17 @@ export function createHttpServer({ yoga, auth, maxRequestBytes, isReady, role, d
       res.end(JSON.stringify({ status: ready ? "ok" : "starting", role }));
       return;
     }
+    if (path === "/readyz") return void answerReadiness(res, readiness);
     // The dashboard's files are public and read no body.
     if (dashboard?.(req, res)) return;
     // GET only, authenticated by its own headers; it reads no body.
     if (results?.(req, res)) return;
+    // Without the dashboard, someone who opens the server's address lands on GraphiQL, not on an
+    // empty 404.
+    if (path === "/" && rootRedirect && (req.method === "GET" || req.method === "HEAD")) {
+      res.writeHead(302, { location: rootRedirect }).end();
+      return;
+    }
     if (!yoga) {
       res.writeHead(404).end();
       return;

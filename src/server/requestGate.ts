@@ -7,7 +7,8 @@ import type { Duplex } from "node:stream";
 import { GraphQLError } from "graphql";
 import type { Authenticator, Principal } from "../auth/authenticator.ts";
 import type { ClientLog } from "../clientLog.ts";
-import { ErrorCode } from "../errors.ts";
+import { isDatabaseUnavailable } from "../db/outage.ts";
+import { ErrorCode, RETRY_AFTER_SECONDS, serviceUnavailable } from "../errors.ts";
 import { payloadTooLarge } from "./bodyLimit.ts";
 
 /** Requests the gate authenticated, for yoga's context (authPlugin.ts): one key check per request. */
@@ -53,7 +54,12 @@ export async function passGate(req: IncomingMessage, res: ServerResponse, { auth
       return undefined;
     }
     clientLog("warn", { reason: error instanceof Error ? error.message : String(error) }, "API key check failed");
-    answerAndClose(res, 503, errorBody("the API key cannot be checked right now; try again later", ErrorCode.SERVICE_UNAVAILABLE), { "retry-after": "5" });
+    if (isDatabaseUnavailable(error)) {
+      const { message } = serviceUnavailable();
+      answerAndClose(res, 503, errorBody(message, ErrorCode.SERVICE_UNAVAILABLE), { "retry-after": String(RETRY_AFTER_SECONDS) });
+    } else {
+      answerAndClose(res, 500, errorBody("Unexpected error.", "INTERNAL_SERVER_ERROR"));
+    }
     return undefined;
   }
   // Node holds a body with a Content-Length to exactly that length; a chunked one is counted as

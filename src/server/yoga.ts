@@ -11,10 +11,12 @@ import { schema } from "../graphql/schema.ts";
 import { useApiKeyAuth } from "./authPlugin.ts";
 import { useRequestBodyLimit } from "./bodyLimit.ts";
 import { useErrorPolicy } from "./errorPolicy.ts";
+import { useGraphQLSse } from "./graphqlSse.ts";
 import { limitPlugins, type OperationLimits } from "./limits.ts";
 import { corsOptions } from "./origins.ts";
 import { useSharedEventExecution } from "./sharedExecution.ts";
 import { useStreamGuard } from "./streamGuard.ts";
+import { maskUnlessUnavailable } from "./unavailable.ts";
 import { useStreamingUploads } from "./uploads.ts";
 import { GRAPHIQL_EXAMPLE } from "./graphiqlExample.ts";
 
@@ -30,6 +32,8 @@ export interface YogaOptions {
   hideSuggestions: boolean;
   graphiql: boolean;
   maxConnectionsPerKey: number;
+  /** Time a reserved graphql-sse stream has to be opened, in ms. */
+  streamReservationTimeoutMs: number;
   /** Origins whose browser pages may call the API; none: same origin only. */
   corsOrigins: string[];
   /** MAX_REQUEST_BYTES: counted while a body streams (bodyLimit.ts; uploads.ts for multipart). */
@@ -53,8 +57,8 @@ export function createBatchwireYoga(options: YogaOptions): BatchwireYoga {
       return { services, tenant: caller.tenant, principal: caller };
     },
     // Unexpected errors reach clients as "Unexpected error." with no message, SQL or stack, in
-    // every mode; yoga logs the original.
-    maskedErrors: { isDev: false },
+    // every mode; yoga logs the original. A database out of reach is a 503 the client can retry.
+    maskedErrors: { isDev: false, maskError: maskUnlessUnavailable },
     // bodyLimit.ts (and uploads.ts, for multipart) hold bodies to MAX_REQUEST_BYTES with its own
     // code. yoga's own limit (25 MB by default, below ours) would cap it, and re-pipes every body
     // through a TransformStream that takes chunks as fast as the socket gives them: an upload read
@@ -70,18 +74,28 @@ export function createBatchwireYoga(options: YogaOptions): BatchwireYoga {
       ...limitPlugins(options.limits, options.clientLog),
       useErrorPolicy({ hideSuggestions: options.hideSuggestions }),
       useStreamGuard(options.sessions, options.maxConnectionsPerKey),
+      useGraphQLSse({
+        apiKeys,
+        sessions: options.sessions,
+        maxConnectionsPerKey: options.maxConnectionsPerKey,
+        reservationTimeoutMs: options.streamReservationTimeoutMs,
+      }),
       useSharedEventExecution(),
     ],
     graphiql: !options.graphiql
       ? false
-      : { title: "batchwire", subscriptionsProtocol: "WS", defaultQuery: GRAPHIQL_EXAMPLE },
+      : // Subscriptions over SSE: the same fetch as queries, so the Headers tab's key goes with them
+        // (GraphiQL's WebSocket would open with an empty connection_init). POST, as a JSON body
+        // passes the CSRF rule where a GET subscription would need one of its headers.
+        { title: "batchwire", subscriptionsProtocol: "SSE", method: "POST", defaultQuery: GRAPHIQL_EXAMPLE },
     renderGraphiQL,
     landingPage: false,
     logging: {
       debug: (...args) => log.debug({ yoga: args }, "yoga"),
       info: (...args) => log.info({ yoga: args }, "yoga"),
       warn: (...args) => log.warn({ yoga: args }, "yoga"),
-      error: (...args) => log.error({ yoga: args }, "yoga"),
+      // As `err`, so that a database outage is recognised (and told once) by the logger.
+      error: (...args) => log.error(args[0] instanceof Error ? { err: args[0] } : { yoga: args }, "yoga"),
     },
   });
 }

@@ -23,18 +23,34 @@ export interface WorkerDeps {
 }
 
 export interface RunningWorkers {
-  /** Stops the progress writer; pg-boss's graceful stop has already drained the handlers. */
+  /**
+   * Waits for the handlers still writing outcomes, then stops the progress writer. Called after
+   * pg-boss's graceful stop, which aborts the handlers still running when its grace ends: their
+   * outcomes (ABORTED, to run again) must be written before the pool closes.
+   */
   stop(): Promise<void>;
 }
+
+/** How long a stop waits for aborted handlers to write their outcomes. */
+const OUTCOME_WRITE_GRACE_MS = 5_000;
 
 /** Outcomes that finish within this window of each other share one flush transaction. */
 const FLUSH_INTERVAL_MS = 50;
 
+/** An upper-case string `code` on the error or along its `cause` chain (fetch's "fetch failed" carries ECONNREFUSED there). */
+function systemCode(error: unknown, depth = 0): string | undefined {
+  if (!(error instanceof Error) || depth > 5) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && /^[A-Z][A-Z0-9_]*$/.test(code)) return code;
+  return systemCode(error.cause, depth + 1);
+}
+
 function errorOf(error: unknown): { message: string; code: string } {
   if (error instanceof TaskError) return { message: error.message, code: error.code };
   if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return { message: error.message, code: typeof code === "string" && /^[A-Z][A-Z0-9_]*$/.test(code) ? code : "HANDLER_ERROR" };
+    const code = systemCode(error);
+    const cause = error.cause instanceof Error && code !== undefined && !error.message.includes(code) ? `: ${error.cause.message}` : "";
+    return { message: `${error.message}${cause}`, code: code ?? "HANDLER_ERROR" };
   }
   return { message: String(error), code: "HANDLER_ERROR" };
 }
@@ -185,6 +201,7 @@ async function handleJobs(deps: WorkerDeps, kind: AnyTaskKind, progress: Progres
 export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   const progress = new ProgressBuffer(deps.pool, deps.log);
   const cancellations = new Cancellations(deps.events);
+  const inFlight = new Set<Promise<void>>();
   for (const kind of deps.kinds.all()) {
     const concurrency = deps.concurrency ?? kind.policy.concurrency;
     const batchSize = Math.min(kind.policy.batchSize, concurrency);
@@ -199,9 +216,25 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
         pollingIntervalSeconds: deps.pollIntervalSeconds,
         notifyPollingIntervalSeconds: deps.pollIntervalSeconds,
       },
-      (jobs: TaskJob[]) => handleJobs(deps, kind, progress, cancellations, jobs),
+      (jobs: TaskJob[]) => {
+        const handling = handleJobs(deps, kind, progress, cancellations, jobs);
+        inFlight.add(handling);
+        void handling.then(
+          () => inFlight.delete(handling),
+          () => inFlight.delete(handling),
+        );
+        return handling;
+      },
     );
   }
   deps.log.info({ kinds: deps.kinds.all().map((k) => k.name) }, "workers started");
-  return { stop: () => progress.stop() };
+  return {
+    stop: async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise((resolve) => (timer = setTimeout(resolve, OUTCOME_WRITE_GRACE_MS)));
+      await Promise.race([Promise.allSettled([...inFlight]), grace]);
+      clearTimeout(timer);
+      await progress.stop();
+    },
+  };
 }
