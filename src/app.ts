@@ -12,6 +12,7 @@ import { createPool, type Pool } from "./db/pool.ts";
 import { JobStatistics } from "./db/statistics.ts";
 import { EventHub } from "./events/hub.ts";
 import { ProgressFeeds } from "./events/progressStream.ts";
+import { createClientLog } from "./clientLog.ts";
 import { TenantFeeds } from "./events/tenantFeed.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { Metrics } from "./observability/metrics.ts";
@@ -60,6 +61,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
   // Components log through `quiet`: a database outage is told once, not by each failed query.
   const outage = new DatabaseOutage(() => pool!.query("select 1"), log);
   const quiet = outage.logger(log);
+  const clientLog = createClientLog(quiet);
   const serveApi = config.role === "all" || config.role === "api";
   const runWorkers = config.role === "all" || config.role === "worker";
 
@@ -148,8 +150,9 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
             maxQueryDirectives: config.maxQueryDirectives,
             maxQueryCost: config.maxQueryCost,
             introspection: config.introspection ?? !config.production,
-            hideSuggestions: config.production,
           },
+          hideSuggestions: config.production,
+          clientLog,
           services: {
             pool,
             boss,
@@ -160,6 +163,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
             maxTasksPerBatch: config.maxTasksPerBatch,
             maxTaskInputBytes: config.maxTaskInputBytes,
             maxMetadataBytes: config.maxMetadataBytes,
+            maxResponseBytes: config.maxResponseBytes,
             completionWindowSeconds: config.completionWindowSeconds,
             retentionSeconds: config.retentionSeconds,
             webhooks: webhooks.services,
@@ -172,6 +176,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
     const dashboard = yoga && (config.dashboard ?? !config.production) ? createDashboard({ keysRequired: async () => !(await auth.isOpen()) }) : undefined;
     server = createHttpServer({
       yoga,
+      auth,
       maxRequestBytes: config.maxRequestBytes,
       isReady: () => ready,
       readiness: () => (ready && readiness ? readiness.check() : Promise.resolve({ ready: false, reason: stopping ? "stopping" : "starting" })),
@@ -180,6 +185,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
       results: yoga && createResultsRoute({ pool, auth, log: quiet }),
       rootRedirect: yoga && (config.graphiql ?? !config.production) ? yoga.graphqlEndpoint : undefined,
       metrics: createMetricsRoute({ metrics, production: config.production, token: config.metricsToken, log: quiet }),
+      clientLog,
     });
     // Listening first: a port in use fails here, before a WebSocket server is attached to re-emit
     // the error (graphql-ws would print it as an "Internal error").
@@ -189,6 +195,7 @@ export function createBatchwire(options: BatchwireOptions = {}): Batchwire {
         auth,
         sessions: sessions!,
         log: quiet,
+        clientLog,
         production: config.production,
         maxPayloadBytes: config.wsMaxPayloadBytes,
         initTimeoutMs: config.wsInitTimeoutMs,

@@ -42,9 +42,11 @@ const EnvSchema = z.object({
   MAX_QUERY_ALIASES: positiveInt.default(15),
   MAX_QUERY_TOKENS: positiveInt.default(5_000), // lexical tokens of one document (variables excluded)
   MAX_QUERY_DIRECTIVES: positiveInt.default(50),
-  // graphql-armor's cost: objects 2, scalars 1, x1.5 per level, x a literal first/last. A page of
-  // 1,000 tasks with every field costs about 122,000.
-  MAX_QUERY_COST: positiveInt.default(150_000),
+  // The values an operation can produce (src/graphql/cost.ts): each field 1, times the page size
+  // of every connection above it, from literals, variables or defaults. A page of 1,000 tasks
+  // with every field costs about 24,000.
+  MAX_QUERY_COST: positiveInt.default(25_000),
+  MAX_RESPONSE_BYTES: positiveInt.default(4 * 1024 * 1024), // 4 MiB of task inputs and results per response
   MAX_TASK_INPUT_BYTES: positiveInt.default(1024 * 1024), // 1 MiB of JSON per task input
   MAX_METADATA_BYTES: positiveInt.default(64 * 1024), // 64 KiB of JSON per batch's metadata
   WS_MAX_PAYLOAD_BYTES: positiveInt.default(256 * 1024), // 256 KiB per WebSocket message
@@ -125,6 +127,8 @@ export interface Config {
   maxQueryTokens: number;
   maxQueryDirectives: number;
   maxQueryCost: number;
+  /** Task inputs and results one response carries at most, in bytes (pages are cut short there). */
+  maxResponseBytes: number;
   /** Largest JSON of one task's input, in bytes. */
   maxTaskInputBytes: number;
   /** Largest JSON of one batch's metadata, in bytes. */
@@ -215,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTerminal = pr
     maxQueryTokens: e.MAX_QUERY_TOKENS,
     maxQueryDirectives: e.MAX_QUERY_DIRECTIVES,
     maxQueryCost: e.MAX_QUERY_COST,
+    maxResponseBytes: e.MAX_RESPONSE_BYTES,
     maxTaskInputBytes: e.MAX_TASK_INPUT_BYTES,
     maxMetadataBytes: e.MAX_METADATA_BYTES,
     wsMaxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,

@@ -34,8 +34,6 @@ const PATCHED: Record<string, { advisory: string; fixedIn: string }> = {
   "graphql-yoga": { advisory: "release-1786610592790", fixedIn: "5.21.3" },
   // GHSA-224p-v68g-5g8f and GHSA-hmfr-rx46-4jx2: depth limit bypasses.
   "@escape.tech/graphql-armor-max-depth": { advisory: "GHSA-224p-v68g-5g8f", fixedIn: "2.4.2" },
-  // GHSA-733v-p3h5-qpq7: cost limit bypass.
-  "@escape.tech/graphql-armor-cost-limit": { advisory: "GHSA-733v-p3h5-qpq7", fixedIn: "2.4.2" },
   // Through node-pg-migrate's glob: a run of ReDoS advisories in 2026, the latest GHSA-q2hr-2g5m-vwhr.
   "brace-expansion": { advisory: "GHSA-q2hr-2g5m-vwhr", fixedIn: "5.0.12" },
   // GHSA-7r86-cg39-jmmj and GHSA-23c5-xmqv-rm74 (ReDoS).

@@ -1,7 +1,9 @@
 // operationLimits.test.ts: every operation is bounded the same over HTTP and over graphql-ws
 // (graphql-armor: depth, aliases, tokens, directives, cost); production hides field suggestions,
 // introspection and GraphiQL unless configured otherwise.
+import type { GraphQLEnumType, GraphQLInputObjectType } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { schema } from "../src/graphql/schema.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { startServer, type TestServer } from "./helpers/server.ts";
 import { createKey, keyedClient, operationMessages, post, runOperation, type TestKey } from "./helpers/auth.ts";
@@ -13,7 +15,7 @@ let lenient: TestServer;
 let dev: TestServer;
 let key: TestKey;
 
-const LIMITS = { maxQueryDepth: 4, maxQueryAliases: 2, maxQueryTokens: 60, maxQueryDirectives: 3, maxQueryCost: 300 };
+const LIMITS = { maxQueryDepth: 4, maxQueryAliases: 2, maxQueryTokens: 60, maxQueryDirectives: 3, maxQueryCost: 400 };
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -32,11 +34,11 @@ afterAll(async () => {
 });
 
 /** The messages one operation gets over HTTP and over a graphql-ws socket, side by side. */
-async function both(server: TestServer, query: string): Promise<{ http: string[]; httpStatus: number; ws: string[] }> {
-  const http = await post(server.url, query, { key: key.key });
+async function both(server: TestServer, query: string, variables: Record<string, unknown> = {}): Promise<{ http: string[]; httpStatus: number; ws: string[] }> {
+  const http = await post(server.url, query, { key: key.key, variables });
   const client = keyedClient(server.wsUrl, key.key);
   try {
-    const outcome = await runOperation(client, query);
+    const outcome = await runOperation(client, query, variables);
     return { http: (http.errors ?? []).map((e) => e.message), httpStatus: http.status, ws: operationMessages(outcome) };
   } finally {
     await client.dispose();
@@ -53,15 +55,17 @@ describe("operation limits, over HTTP and WebSocket alike", () => {
       `{ batches { edges { node { tasks { totalCount } } } } }`,
       /depth limit of 4 exceeded/i,
     ],
-    ["aliases", `{ a: taskKinds { name } b: taskKinds { name } }`, `{ a: taskKinds { name } b: taskKinds { name } c: taskKinds { name } }`, /aliases limit of 2 exceeded/i],
-    ["tokens", `{ taskKinds { ${fields(20)} } }`, `{ taskKinds { ${fields(60)} } }`, /token limit of 60 exceeded/i],
+    // __typename aliases count like any other.
+    ["aliases", `{ a: batch(id: "x") { id } b: __typename }`, `{ a: __typename b: __typename c: __typename }`, /aliases limit of 2 exceeded/i],
+    ["tokens", `{ batch(id: "x") { ${fields(20)} } }`, `{ batch(id: "x") { ${fields(60)} } }`, /token limit of 60 exceeded/i],
     [
       "directives",
       `{ taskKinds { name @include(if: true) description @skip(if: false) } }`,
       `{ taskKinds { name @include(if: true) @include(if: true) description @skip(if: false) @skip(if: false) } }`,
       /directives limit of 3 exceeded/i,
     ],
-    ["cost", `{ batches(first: 10) { totalCount } }`, `{ batches(first: 1000) { totalCount } }`, /cost limit of 300 exceeded/i],
+    // A page size from a variable's default counts as a literal one (20 when none is given).
+    ["cost", `{ batches { edges { node { id } } } }`, `query($n: Int = 100) { batches(first: $n) { edges { node { id } } } }`, /cost limit of 400 exceeded/i],
   ];
 
   for (const [limit, within, beyond, message] of cases) {
@@ -105,6 +109,41 @@ describe("production hides the schema", () => {
 
     const local = await post(dev.url, typo);
     expect(local.errors?.[0]?.message).toMatch(/did you mean "batches"/i);
+  });
+
+  it("hides every suggestion in production, variables included: enum values, input fields, arguments", async () => {
+    const typos = (name: string) => [name.slice(0, -1), `${name.slice(0, 1)}${name.slice(2, 3)}${name.slice(1, 2)}${name.slice(3)}`, name.toLowerCase()].filter((typo) => typo !== name);
+    const cases: [string, string, Record<string, unknown>][] = [];
+    const enums: Record<string, string> = {
+      BatchStatus: `query($v: BatchStatus) { batches(status: $v) { totalCount } }`,
+      TaskStatus: `query($v: TaskStatus) { batch(id: "x") { tasks(status: $v) { totalCount } } }`,
+    };
+    for (const [name, query] of Object.entries(enums)) {
+      const values = (schema.getType(name) as GraphQLEnumType).getValues().map((value) => value.name);
+      for (const value of values) for (const typo of typos(value)) cases.push([`${name}.${value} as ${typo}`, query, { v: typo }]);
+    }
+    const submit = `mutation($v: SubmitBatchInput!) { submitBatch(input: $v) { batch { id } } }`;
+    const task = { kind: "echo", input: 1 };
+    for (const field of Object.keys((schema.getType("SubmitBatchInput") as GraphQLInputObjectType).getFields())) {
+      for (const typo of typos(field)) cases.push([`SubmitBatchInput.${field} as ${typo}`, submit, { v: { tasks: [task], [typo]: 1 } }]);
+    }
+    for (const field of Object.keys((schema.getType("TaskInput") as GraphQLInputObjectType).getFields())) {
+      for (const typo of typos(field)) cases.push([`TaskInput.${field} as ${typo}`, submit, { v: { tasks: [{ ...task, [typo]: 1 }] } }]);
+    }
+    cases.push(["an enum literal", `{ batches(status: COMPLETD) { totalCount } }`, {}]);
+    cases.push(["an argument", `{ batches(frist: 1) { totalCount } }`, {}]);
+
+    let suggestedInDevelopment = 0;
+    for (const [what, query, variables] of cases) {
+      const prod = await both(limited, query, variables);
+      expect(prod.http.length, what).toBeGreaterThan(0);
+      expect(prod.ws.length, what).toBeGreaterThan(0);
+      for (const message of [...prod.http, ...prod.ws]) expect(message, what).not.toMatch(/did you mean/i);
+      const local = await post(dev.url, query, { variables });
+      if ((local.errors ?? []).some((e) => /did you mean/i.test(e.message))) suggestedInDevelopment++;
+    }
+    // The same mistakes do get suggestions where they are allowed: the check above can fail.
+    expect(suggestedInDevelopment).toBeGreaterThan(cases.length / 2);
   });
 
   it("refuses introspection in production over HTTP and WebSocket, unless INTROSPECTION enables it", async () => {

@@ -3,7 +3,8 @@
 // operation id (4409), a second connection_init (4429), a malformed message (4400), a wrong
 // subprotocol (4406). A bad operation closes nothing.
 import WebSocket from "ws";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { captureLog, type LogCapture } from "./helpers/logCapture.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { startServer, type TestServer } from "./helpers/server.ts";
 import { JOB_PROGRESS } from "./helpers/subscriptions.ts";
@@ -13,12 +14,15 @@ import { acknowledgedSocket, createKey, post, rawSocket, type TestKey } from "./
 let db: TestDatabase;
 let server: TestServer;
 let key: TestKey;
+/** What the server writes to its log. */
+let log: LogCapture;
 
 const INIT_TIMEOUT_MS = 500;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  server = await startServer(db.url, { production: true, role: "api", wsInitTimeoutMs: INIT_TIMEOUT_MS });
+  log = captureLog("debug");
+  server = await startServer(db.url, { production: true, role: "api", wsInitTimeoutMs: INIT_TIMEOUT_MS }, [], log.logger);
   key = await createKey(db.pool, "acme");
 });
 
@@ -121,5 +125,50 @@ describe("graphql-ws protocol abuse", () => {
     expect((await raw.next((m) => m.id === "2")).type).toBe("next");
     expect(raw.socket.readyState).toBe(WebSocket.OPEN);
     raw.socket.close();
+  });
+});
+
+describe("messages a client may not send", () => {
+  // Server-to-client types, types of the older subscriptions-transport-ws protocol, and made-up ones.
+  const types = ["next", "error", "connection_ack", "Next", "CONNECTION_INIT", "start", "data", "stop", "connection_terminate", "ka", "", "__proto__"];
+  const message = (type: string) => ({ type, id: "1", payload: { data: { x: 1 } } });
+
+  it("close the socket with 4400, before connection_init as after the acknowledgement, and never with a stack trace", async () => {
+    const consoleError = vi.spyOn(console, "error");
+    const consoleWarn = vi.spyOn(console, "warn");
+    try {
+      for (const type of types) {
+        const early = rawSocket(server.wsUrl);
+        await early.opened;
+        early.send(message(type));
+        expect((await early.closed).code, `${type} before connection_init`).toBe(4400);
+
+        const late = await acknowledgedSocket(server.wsUrl, key.key);
+        late.send(message(type));
+        expect((await late.closed).code, `${type} after the ack`).toBe(4400);
+      }
+      expect(consoleError).not.toHaveBeenCalled();
+      expect(consoleWarn).not.toHaveBeenCalled();
+      expect(log.withStacks()).toEqual([]);
+    } finally {
+      consoleError.mockRestore();
+      consoleWarn.mockRestore();
+    }
+  });
+
+  it("cannot flood the log: 50 sockets sending them write a bounded number of lines", async () => {
+    const before = log.lines.length;
+    await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => {
+        const raw = rawSocket(server.wsUrl);
+        await raw.opened;
+        raw.send(message(types[i % types.length]!));
+        expect((await raw.closed).code).toBe(4400);
+      }),
+    );
+    const written = log.lines.slice(before);
+    // At most the client-caused lines one interval lets through (20), not one or more per socket.
+    expect(written.length).toBeLessThanOrEqual(21);
+    expect(log.withStacks()).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import { clientError, ErrorCode, invalidTasks, MAX_TASK_ERRORS, type TaskErrorDe
 import type { KindRegistry } from "../worker/registry.ts";
 import type { InputSpool } from "./inputSpool.ts";
 import { boundedJson } from "./inputBounds.ts";
+import { textProblem } from "./wellFormed.ts";
 import type { NewTask } from "./sql/insertTasks.ts";
 
 export interface SubmitTaskInput {
@@ -49,8 +50,13 @@ export function tooManyTasks(maxTasksPerBatch: number, count?: number): GraphQLE
 
 /** Throws BAD_USER_INPUT for the first option out of its range. */
 export function checkBatchOptions(limits: ValidationLimits, input: BatchOptions): void {
-  if (input.idempotencyKey != null && (input.idempotencyKey.length === 0 || input.idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
-    throw clientError(ErrorCode.BAD_USER_INPUT, `idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+  if (input.idempotencyKey != null) {
+    const key = input.idempotencyKey;
+    if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+      throw clientError(ErrorCode.BAD_USER_INPUT, `idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+    }
+    const problem = textProblem(key);
+    if (problem) throw clientError(ErrorCode.BAD_USER_INPUT, `idempotencyKey ${problem}`);
   }
   if (input.priority != null && Math.abs(input.priority) > PRIORITY_RANGE) {
     throw clientError(ErrorCode.BAD_USER_INPUT, `priority must be between -${PRIORITY_RANGE} and ${PRIORITY_RANGE}`);
@@ -98,9 +104,11 @@ export class TaskValidator {
     const customId = task.customId ?? null;
     if (customId !== null) {
       const first = this.#seenCustomIds.get(customId);
-      if (customId.length === 0 || customId.length > MAX_CUSTOM_ID_LENGTH || customId.includes("\0")) {
-        return this.reject(index, `customId must be 1 to ${MAX_CUSTOM_ID_LENGTH} characters, none of them NUL`, line);
+      if (customId.length === 0 || customId.length > MAX_CUSTOM_ID_LENGTH) {
+        return this.reject(index, `customId must be 1 to ${MAX_CUSTOM_ID_LENGTH} characters`, line);
       }
+      const problem = textProblem(customId);
+      if (problem) return this.reject(index, `customId ${problem}`, line);
       if (first !== undefined) return this.reject(index, `customId "${customId}" duplicates task ${first}`, line);
       this.#seenCustomIds.set(customId, index);
     }

@@ -24,6 +24,8 @@ export interface Services {
   /** Largest JSON of one task's input, and of one batch's metadata, in bytes. */
   maxTaskInputBytes: number;
   maxMetadataBytes: number;
+  /** Task inputs and results one execution's response carries at most, in bytes (MAX_RESPONSE_BYTES). */
+  maxResponseBytes: number;
   completionWindowSeconds: number;
   retentionSeconds: number;
   webhooks: WebhookServices;

@@ -1,7 +1,10 @@
 // authPlugin.ts: HTTP requests authenticate by `Authorization: Bearer <key>` before their
-// operation is even parsed; a missing or bad key is UNAUTHENTICATED with HTTP 401.
+// operation is even parsed; a missing or bad key is UNAUTHENTICATED with HTTP 401. A request
+// with a body was already authenticated by the request gate, before its body was read.
 import type { Plugin } from "graphql-yoga";
+import type { IncomingMessage } from "node:http";
 import type { Authenticator, Principal } from "../auth/authenticator.ts";
+import { gatedPrincipal } from "./requestGate.ts";
 
 export interface ApiKeyAuth {
   plugin: Plugin;
@@ -20,8 +23,10 @@ export function useApiKeyAuth(auth: Authenticator): ApiKeyAuth {
   };
   return {
     plugin: {
-      async onRequestParse({ request }) {
-        await authenticate(request);
+      async onRequestParse({ request, serverContext }) {
+        const gated = gatedPrincipal((serverContext as { req?: IncomingMessage }).req);
+        if (gated) principals.set(request, gated);
+        else await authenticate(request);
       },
     },
     authenticate,

@@ -1,14 +1,17 @@
-// http.ts: the node:http server: /healthz, /readyz, /metrics, the dashboard, a request size limit,
-// and yoga for everything else.
+// http.ts: the node:http server: /healthz, /readyz, /metrics, the dashboard, the request gate
+// (key, size and framing from the headers, before any body is read), and yoga for everything else.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Authenticator } from "../auth/authenticator.ts";
+import type { ClientLog } from "../clientLog.ts";
 import type { DashboardHandler } from "../dashboard/serve.ts";
-import { ErrorCode } from "../errors.ts";
 import { answerReadiness, type ReadinessReport } from "./readiness.ts";
+import { answerClientError, hasBody, passGate } from "./requestGate.ts";
 import type { BatchwireYoga } from "./yoga.ts";
 
 export interface HttpOptions {
   /** Absent in a worker-only process: it serves /healthz and nothing else. */
   yoga: BatchwireYoga | undefined;
+  auth: Authenticator;
   maxRequestBytes: number;
   isReady: () => boolean;
   /** /readyz's check: can this process do its work now? */
@@ -22,10 +25,11 @@ export interface HttpOptions {
   rootRedirect?: string;
   /** GET /metrics (observability/metricsRoute.ts), on every role; returns false for other paths. */
   metrics?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  clientLog: ClientLog;
 }
 
-export function createHttpServer({ yoga, maxRequestBytes, isReady, readiness, role, dashboard, results, rootRedirect, metrics }: HttpOptions): Server {
-  return createServer((req: IncomingMessage, res: ServerResponse) => {
+export function createHttpServer({ yoga, auth, maxRequestBytes, isReady, readiness, role, dashboard, results, rootRedirect, metrics, clientLog }: HttpOptions): Server {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") {
       const ready = isReady();
@@ -34,8 +38,10 @@ export function createHttpServer({ yoga, maxRequestBytes, isReady, readiness, ro
       return;
     }
     if (path === "/readyz") return void answerReadiness(res, readiness);
+    // Metrics and the dashboard's files read no body; /metrics checks its own token.
     if (metrics?.(req, res)) return;
     if (dashboard?.(req, res)) return;
+    // GET only, authenticated by its own headers; it reads no body.
     if (results?.(req, res)) return;
     // Without the dashboard, someone who opens the server's address lands on GraphiQL, not on an
     // empty 404.
@@ -43,63 +49,22 @@ export function createHttpServer({ yoga, maxRequestBytes, isReady, readiness, ro
       res.writeHead(302, { location: rootRedirect }).end();
       return;
     }
-    if (Number(req.headers["content-length"] ?? 0) > maxRequestBytes) return tooLarge(res, maxRequestBytes);
     if (!yoga) {
       res.writeHead(404).end();
       return;
     }
-    // A chunked body declares no length: count it as it arrives. (Node holds a body with a
-    // content-length to exactly that length.)
-    if (req.headers["content-length"] === undefined && req.headers["transfer-encoding"] !== undefined) {
-      void readBounded(req, maxRequestBytes).then((body) => {
-        if (body === undefined) return tooLarge(res, maxRequestBytes);
-        // @whatwg-node/server (under yoga) takes an already-read body from `req.body`.
-        (req as IncomingMessage & { body?: Buffer }).body = body;
-        void yoga(req, res);
-      });
+    // A request without a body reads nothing: yoga's auth plugin checks its key (GraphiQL's page
+    // needs none).
+    if (!hasBody(req)) {
+      void yoga(req, res);
       return;
     }
-    void yoga(req, res);
+    void passGate(req, res, { auth, maxRequestBytes, clientLog }).then((principal) => {
+      if (principal) void yoga(req, res);
+    });
   });
-}
-
-function tooLarge(res: ServerResponse, maxRequestBytes: number): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(413, { "content-type": "application/json", connection: "close" });
-  res.end(
-    JSON.stringify({
-      errors: [
-        {
-          message: `the request body exceeds ${maxRequestBytes} bytes (MAX_REQUEST_BYTES)`,
-          extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE, maxRequestBytes },
-        },
-      ],
-    }),
-  );
-}
-
-/** The whole body, or undefined as soon as it passes `limit` bytes (the rest is left unread). */
-function readBounded(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.off("data", onData);
-        req.off("end", onEnd);
-        // Discard the rest while the 413 goes out; `connection: close` then ends the socket.
-        req.resume();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => resolve(Buffer.concat(chunks, size));
-    req.on("data", onData);
-    req.once("end", onEnd);
-    req.once("error", () => resolve(undefined));
-  });
+  server.on("clientError", (error: Error, socket) => answerClientError(error, socket, clientLog));
+  return server;
 }
 
 export async function listen(server: Server, port: number, host: string): Promise<number> {

@@ -1,16 +1,17 @@
 // limits.ts: the envelop plugins that bound every operation, HTTP and WebSocket alike (ws.ts runs
-// operations through yoga.getEnveloped()): graphql-armor's depth, alias, token, directive and cost
-// limits, hidden field suggestions and no introspection where configured.
+// operations through yoga.getEnveloped()): graphql-armor's depth, alias, token and directive
+// limits, the cost limit (operationCost.ts), the nesting of the query text (queryNesting.ts) and no
+// introspection where configured.
 import type { Plugin } from "@envelop/core";
 import { useDisableIntrospection } from "@envelop/disable-introspection";
-import { blockFieldSuggestionsPlugin } from "@escape.tech/graphql-armor-block-field-suggestions";
-import { costLimitPlugin } from "@escape.tech/graphql-armor-cost-limit";
 import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
 import { maxDirectivesPlugin } from "@escape.tech/graphql-armor-max-directives";
 import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
 import type { GraphQLError, ValidationContext } from "graphql";
-import type { Logger } from "../logger.ts";
+import type { ClientLog } from "../clientLog.ts";
+import { useOperationCost } from "./operationCost.ts";
+import { useQueryNesting } from "./queryNesting.ts";
 
 export interface OperationLimits {
   maxQueryDepth: number;
@@ -20,12 +21,10 @@ export interface OperationLimits {
   maxQueryCost: number;
   /** Answer __schema / __type; off: graphql-js's NoSchemaIntrospectionCustomRule refuses them. */
   introspection: boolean;
-  /** Replace "Did you mean …?" in errors, which would leak the schema when introspection is off. */
-  hideSuggestions: boolean;
 }
 
-export function limitPlugins(limits: OperationLimits, log: Logger): Plugin[] {
-  const logReject = (_: unknown, error: GraphQLError) => log.debug({ reason: error.message }, "operation refused by a limit");
+export function limitPlugins(limits: OperationLimits, clientLog: ClientLog): Plugin[] {
+  const logReject = (_: unknown, error: GraphQLError) => clientLog("debug", { reason: error.message }, "operation refused by a limit");
   // The validation-rule limits report their error as a validation error (HTTP 400, like any
   // invalid operation) instead of throwing it out of validate().
   const report = (context: ValidationContext | null, error: GraphQLError) => context?.reportError(error);
@@ -33,12 +32,14 @@ export function limitPlugins(limits: OperationLimits, log: Logger): Plugin[] {
   const plugins: Plugin[] = [
     // Tokens are counted while parsing: the limit stops the parser itself.
     maxTokensPlugin({ exposeLimits: true, propagateOnRejection: true, onReject: [logReject], n: limits.maxQueryTokens }),
+    useQueryNesting(limits.maxQueryTokens),
     maxDepthPlugin({ ...common, n: limits.maxQueryDepth, ignoreIntrospection: true }),
-    maxAliasesPlugin({ ...common, n: limits.maxQueryAliases }),
+    // __typename aliases count too: graphql-armor lets them through by default, and each one is a
+    // value in every item of every page.
+    maxAliasesPlugin({ ...common, n: limits.maxQueryAliases, allowList: [] }),
     maxDirectivesPlugin({ ...common, n: limits.maxQueryDirectives }),
-    costLimitPlugin({ ...common, maxCost: limits.maxQueryCost, ignoreIntrospection: true }),
+    useOperationCost(limits.maxQueryCost),
   ];
   if (!limits.introspection) plugins.push(useDisableIntrospection());
-  if (limits.hideSuggestions) plugins.push(blockFieldSuggestionsPlugin({ mask: "" }));
   return plugins;
 }

@@ -3,21 +3,25 @@
 // once, in connection_init; its key is checked again on every operation and while it is open.
 import type { IncomingMessage, Server } from "node:http";
 import { setTimeout as delay } from "node:timers/promises";
-import { GraphQLError, type ExecutionArgs } from "graphql";
+import { GraphQLError, type DocumentNode, type ExecutionArgs } from "graphql";
 import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocket, WebSocketServer } from "ws";
 import type { Authenticator, Principal } from "../auth/authenticator.ts";
 import type { SessionRegistry } from "../auth/sessions.ts";
 import { tooManySubscriptions, unauthenticated } from "../errors.ts";
+import type { ClientLog } from "../clientLog.ts";
 import type { Logger } from "../logger.ts";
 import { originAllowed } from "./origins.ts";
+import { guardClientMessages } from "./wsMessageGuard.ts";
 import type { BatchwireYoga } from "./yoga.ts";
 
 export interface WebSocketOptions {
   auth: Authenticator;
   sessions: SessionRegistry;
   log: Logger;
+  /** For lines a client can cause (rate-limited). */
+  clientLog: ClientLog;
   production: boolean;
   /** Largest message; a larger one closes that socket with 1009 (ws's maxPayload). */
   maxPayloadBytes: number;
@@ -48,8 +52,14 @@ interface EnvelopedRoot {
 
 const TIMED_OUT = Symbol("timed out");
 
+/** As yoga labels them over HTTP. */
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  if (typeof error.extensions?.code === "string") return error;
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code } });
+}
+
 export function attachWebSocket(server: Server, yoga: BatchwireYoga, options: WebSocketOptions): WebSocketHandle {
-  const { auth, sessions, log } = options;
+  const { auth, sessions, log, clientLog } = options;
   const wss = new WebSocketServer({
     server,
     path: yoga.graphqlEndpoint,
@@ -78,7 +88,7 @@ export function attachWebSocket(server: Server, yoga: BatchwireYoga, options: We
           ]);
         } catch (error) {
           if (error instanceof GraphQLError) return false;
-          log.warn({ err: error }, "WebSocket authentication failed");
+          clientLog("warn", { reason: error instanceof Error ? error.message : String(error) }, "WebSocket authentication failed");
           socket.close(WsCloseCode.TryAgainLater, "Try again later");
           return false;
         } finally {
@@ -124,7 +134,13 @@ export function attachWebSocket(server: Server, yoga: BatchwireYoga, options: We
             params,
             principal,
           });
-          const document = parse(params.query);
+          let document: DocumentNode;
+          try {
+            document = parse(params.query);
+          } catch (error) {
+            if (error instanceof GraphQLError && error.originalError == null) return [withCode(error, "GRAPHQL_PARSE_FAILED")];
+            throw error;
+          }
           const errors = validate(schema, document);
           if (errors.length) return errors;
           return {
@@ -149,7 +165,8 @@ export function attachWebSocket(server: Server, yoga: BatchwireYoga, options: We
   // over maxPayload, a malformed frame) and ws has already closed that socket (1009, 1002).
   wss.on("connection", (socket) => {
     socket.removeAllListeners("error");
-    socket.on("error", (error) => log.debug({ err: error }, "WebSocket closed on a protocol error"));
+    socket.on("error", (error) => clientLog("debug", { reason: error.message }, "WebSocket closed on a protocol error"));
+    guardClientMessages(socket, clientLog);
   });
   return {
     close: async () => {

@@ -4,6 +4,7 @@ import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import type { Authenticator, Principal } from "../auth/authenticator.ts";
 import type { SessionRegistry } from "../auth/sessions.ts";
+import type { ClientLog } from "../clientLog.ts";
 import type { Logger } from "../logger.ts";
 import type { Context, Services } from "../graphql/context.ts";
 import { graphqlMetricsPlugins } from "../observability/graphqlMetrics.ts";
@@ -11,6 +12,8 @@ import { useOperationSpans } from "../observability/graphqlTracing.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { schema } from "../graphql/schema.ts";
 import { useApiKeyAuth } from "./authPlugin.ts";
+import { useRequestBodyLimit } from "./bodyLimit.ts";
+import { useErrorPolicy } from "./errorPolicy.ts";
 import { useGraphQLSse } from "./graphqlSse.ts";
 import { limitPlugins, type OperationLimits } from "./limits.ts";
 import { corsOptions } from "./origins.ts";
@@ -23,16 +26,20 @@ import { GRAPHIQL_EXAMPLE } from "./graphiqlExample.ts";
 export interface YogaOptions {
   services: Services;
   log: Logger;
+  /** For lines a client can cause (rate-limited). */
+  clientLog: ClientLog;
   auth: Authenticator;
   sessions: SessionRegistry;
   limits: OperationLimits;
+  /** Production: no "Did you mean …?" in any error (it would name parts of the schema). */
+  hideSuggestions: boolean;
   graphiql: boolean;
   maxConnectionsPerKey: number;
   /** Time a reserved graphql-sse stream has to be opened, in ms. */
   streamReservationTimeoutMs: number;
   /** Origins whose browser pages may call the API; none: same origin only. */
   corsOrigins: string[];
-  /** MAX_REQUEST_BYTES: http.ts refuses larger bodies; uploads.ts checks what it reads too. */
+  /** MAX_REQUEST_BYTES: counted while a body streams (bodyLimit.ts; uploads.ts for multipart). */
   maxRequestBytes: number;
   metrics: Metrics;
 }
@@ -56,19 +63,22 @@ export function createBatchwireYoga(options: YogaOptions): BatchwireYoga {
     // Unexpected errors reach clients as "Unexpected error." with no message, SQL or stack, in
     // every mode; yoga logs the original. A database out of reach is a 503 the client can retry.
     maskedErrors: { isDev: false, maskError: maskUnlessUnavailable },
-    // http.ts holds bodies to MAX_REQUEST_BYTES. yoga's own limit (25 MB by default, below ours)
-    // re-pipes every body through a TransformStream that takes chunks as fast as the socket gives
-    // them: an upload read slowly would pile up in memory.
+    // bodyLimit.ts (and uploads.ts, for multipart) hold bodies to MAX_REQUEST_BYTES with its own
+    // code. yoga's own limit (25 MB by default, below ours) would cap it, and re-pipes every body
+    // through a TransformStream that takes chunks as fast as the socket gives them: an upload read
+    // slowly would pile up in memory.
     maxRequestBodySize: false,
     plugins: [
       // First: the operation's span is active while every later plugin and resolver runs.
       useOperationSpans(),
+      useRequestBodyLimit(options.maxRequestBytes),
       // A request must carry a header a plain cross-site form cannot set (yoga's CSRF rule).
       useCSRFPrevention({ requestHeaders: ["x-graphql-csrf", "graphql-client-name", "apollo-require-preflight"] }),
       apiKeys.plugin,
       // After the key check: nothing of an upload is read for a caller without a valid key.
       useStreamingUploads({ maxRequestBytes: options.maxRequestBytes }),
-      ...limitPlugins(options.limits, log),
+      ...limitPlugins(options.limits, options.clientLog),
+      useErrorPolicy({ hideSuggestions: options.hideSuggestions }),
       useStreamGuard(options.sessions, options.maxConnectionsPerKey),
       useGraphQLSse({
         apiKeys,

@@ -2,10 +2,21 @@
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from "@pothos/plugin-relay";
 import { BatchStatus, type BatchRow, type TaskStatus } from "../../batches/rows.ts";
 import { getBatch } from "../../batches/sql/getBatch.ts";
-import { countBatches, listBatches } from "../../batches/sql/listBatches.ts";
+import { batchPlace, countBatches, listBatches } from "../../batches/sql/listBatches.ts";
 import { countTasksWithCustomId, listTasks } from "../../batches/sql/listTasks.ts";
-import { clientError, ErrorCode } from "../../errors.ts";
 import { builder } from "../builder.ts";
+import {
+  BATCH_PAGE,
+  batchCursor,
+  checkPageArgs,
+  parseBatchCursor,
+  parseTaskCursor,
+  TASK_PAGE,
+  taskCursor,
+  unknownBatchCursor,
+} from "../cursors.ts";
+import { pageCost } from "../cost.ts";
+import { budgetFor, selectedBelow } from "../responseBudget.ts";
 import { TaskRef, TaskStatusEnum } from "./task.ts";
 
 export const BatchStatusEnum = builder.enumType("BatchStatus", { values: Object.values(BatchStatus) });
@@ -23,17 +34,6 @@ const BatchCounts = builder.objectRef<BatchRow>("BatchCounts").implement({
     expired: t.exposeInt("expired", { description: "Not started before the batch's completion window closed." }),
   }),
 });
-
-// Page sizes are capped here, where variables are known (the cost limit sees only literals):
-// one request reads at most 100 batches x 1,000 tasks.
-const TASK_PAGE = { defaultSize: 20, maxSize: 1_000 };
-const BATCH_PAGE = { defaultSize: 20, maxSize: 100 };
-
-function parseCursor(cursor: string | undefined, name: string): number | null {
-  if (cursor === undefined) return null;
-  if (!/^\d{1,15}$/.test(cursor)) throw clientError(ErrorCode.BAD_USER_INPUT, `${name} is not a cursor this API returned`);
-  return Number(cursor);
-}
 
 /** The count of tasks in one status, read off the batch's counters (never a count(*)). */
 function countFor(batch: BatchRow, status: TaskStatus | null | undefined): number {
@@ -93,22 +93,40 @@ export const BatchRef = builder.objectRef<BatchRow>("Batch").implement({
         status: t.arg({ type: TaskStatusEnum, required: false }),
         customId: t.arg.string({ required: false, description: "Only the task with exactly this customId." }),
       },
-      resolve: async (batch, args, { services }) => {
+      extensions: pageCost(TASK_PAGE),
+      resolve: async (batch, args, context, info) => {
+        checkPageArgs(args);
         const customId = args.customId ?? null;
+        const json = selectedBelow(info, ["input", "result"]);
+        let cut = false;
         const connection = await resolveCursorConnection(
-          { args, ...TASK_PAGE, toCursor: (task) => String(task.index) },
-          ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) =>
-            listTasks(services.pool, {
+          { args, ...TASK_PAGE, toCursor: (task) => taskCursor(task.index) },
+          async ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) => {
+            const page = {
               batchId: batch.id,
               status: args.status ?? null,
               customId,
-              afterIndex: parseCursor(after, "after"),
-              beforeIndex: parseCursor(before, "before"),
+              afterIndex: parseTaskCursor(after, "after"),
+              beforeIndex: parseTaskCursor(before, "before"),
               limit,
               descending: inverted,
-            }),
+            };
+            if (json.size === 0) return (await listTasks(context.services.pool, page)).rows;
+            const read = await budgetFor(context, info).spend(async (bytesLeft) => {
+              const result = await listTasks(context.services.pool, page, { input: json.has("input"), result: json.has("result"), bytesLeft });
+              return { value: result, bytes: result.bytes };
+            });
+            cut = read.cut;
+            return read.rows;
+          },
         );
-        const totalCount = customId === null ? countFor(batch, args.status) : () => countTasksWithCustomId(services.pool, batch.id, customId, args.status ?? null);
+        // A page cut short by MAX_RESPONSE_BYTES goes on where it stopped.
+        if (cut) {
+          if (args.last != null && args.first == null) connection.pageInfo.hasPreviousPage = true;
+          else connection.pageInfo.hasNextPage = true;
+        }
+        const { pool } = context.services;
+        const totalCount = customId === null ? countFor(batch, args.status) : () => countTasksWithCustomId(pool, batch.id, customId, args.status ?? null);
         return { ...connection, totalCount };
       },
     }, { name: "TaskConnection" }, { name: "TaskEdge" }),
@@ -127,17 +145,24 @@ builder.queryFields((t) => ({
     type: BatchRef,
     description: "The caller's batches, newest first.",
     args: { status: t.arg({ type: BatchStatusEnum, required: false }) },
+    extensions: pageCost(BATCH_PAGE),
     resolve: async (_, args, { services, tenant }) => {
+      checkPageArgs(args);
       const status = args.status ?? null;
+      const place = async (cursor: string | undefined, name: string) => {
+        const id = parseBatchCursor(cursor, name);
+        if (id === null) return null;
+        return (await batchPlace(services.pool, tenant, id)) ?? unknownBatchCursor(name);
+      };
       const connection = await resolveCursorConnection(
-        { args, ...BATCH_PAGE, toCursor: (batch) => String(batch.seq) },
-        ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) =>
-          // Newest first: "after" a cursor means a smaller seq.
+        { args, ...BATCH_PAGE, toCursor: (batch) => batchCursor(batch.id) },
+        async ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) =>
+          // Newest first: "after" a cursor means older, a smaller seq.
           listBatches(services.pool, {
             owner: tenant,
             status,
-            beforeSeq: parseCursor(after, "after"),
-            afterSeq: parseCursor(before, "before"),
+            beforeSeq: await place(after, "after"),
+            afterSeq: await place(before, "before"),
             limit,
             ascending: inverted,
           }),

@@ -4,6 +4,7 @@ import { errorGroups, type ErrorGroup } from "../../batches/sql/errorGroups.ts";
 import { finishedOverTime, type FinishedSlice } from "../../batches/sql/finishedOverTime.ts";
 import { clientError, ErrorCode } from "../../errors.ts";
 import { builder } from "../builder.ts";
+import { PAGE_READ_COST, pageCost } from "../cost.ts";
 import { BatchRef } from "./batch.ts";
 
 const MAX_GROUPS = 100;
@@ -39,6 +40,7 @@ builder.objectFields(BatchRef, (t) => ({
     type: [TaskErrorGroupRef],
     description: `The batch's FAILED tasks grouped by error code and message, largest group first (at most \`first\`, up to ${MAX_GROUPS}).`,
     args: { first: t.arg.int({ required: false, defaultValue: 20 }) },
+    extensions: pageCost({ defaultSize: 20, maxSize: MAX_GROUPS }),
     resolve: (batch, args, { services }) =>
       batch.failed === 0 ? [] : errorGroups(services.pool, batch.id, bounded(args.first ?? 20, "first", MAX_GROUPS)),
   }),
@@ -48,6 +50,8 @@ builder.objectFields(BatchRef, (t) => ({
       `Tasks finished per slice of time, from the batch's start (or creation) to its end (or now), in \`slices\` equal slices (up to ${MAX_SLICES}). ` +
       "Reads every finished task of the batch: ask for it once, then follow changes with jobProgress.",
     args: { slices: t.arg.int({ required: false, defaultValue: 60 }) },
+    // A scan of the batch's finished tasks (up to MAX_TASKS_PER_BATCH rows): ten page reads' worth.
+    extensions: pageCost({ defaultSize: 60, maxSize: MAX_SLICES }, { sizeArg: "slices", read: 10 * PAGE_READ_COST }),
     resolve: (batch, args, { services }) =>
       finishedOverTime(services.pool, batch.id, batch.started_at ?? batch.created_at, batch.finished_at ?? new Date(), bounded(args.slices ?? 60, "slices", MAX_SLICES)),
   }),

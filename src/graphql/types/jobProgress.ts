@@ -3,6 +3,7 @@ import { getBatch } from "../../batches/sql/getBatch.ts";
 import { notFound } from "../../errors.ts";
 import type { ProgressEvent } from "../../events/progressStream.ts";
 import { builder } from "../builder.ts";
+import { listCost } from "../cost.ts";
 import { BatchRef } from "./batch.ts";
 import { TaskRef } from "./task.ts";
 
@@ -12,6 +13,8 @@ const JobProgressEvent = builder.objectRef<ProgressEvent>("JobProgressEvent").im
     batch: t.field({ type: BatchRef, resolve: (event) => event.batch }),
     changedTasks: t.field({
       type: [TaskRef],
+      // The event hub reads at most 100 changed tasks per batch and event (hub.ts, taskLimit).
+      extensions: listCost(100),
       description: "Tasks whose status or progress changed since this subscriber's previous event (empty in the first).",
       resolve: (event) => event.changedTasks,
     }),

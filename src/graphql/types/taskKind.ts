@@ -2,6 +2,7 @@
 import { z } from "zod";
 import type { AnyTaskKind, TaskPolicy } from "../../worker/kind.ts";
 import { builder } from "../builder.ts";
+import { listCost } from "../cost.ts";
 
 const TaskPolicyRef = builder.objectRef<TaskPolicy>("TaskPolicy").implement({
   description: "How a kind's tasks are run and retried.",
@@ -33,6 +34,8 @@ const TaskKindRef = builder.objectRef<AnyTaskKind>("TaskKind").implement({
 builder.queryField("taskKinds", (t) =>
   t.field({
     type: [TaskKindRef],
+    // Counted as a deployment with many kinds; the list is read from memory.
+    extensions: listCost(100),
     description: "The task kinds this deployment runs.",
     resolve: (_, __, { services }) => services.kinds.all(),
   }),

@@ -6,6 +6,8 @@ import { redeliverWebhook } from "../../webhooks/redeliver.ts";
 import { countDeliveries, deliverySeq, DeliveryStatus, listDeliveries, type DeliveryRow } from "../../webhooks/sql/deliveries.ts";
 import { getEndpoint } from "../../webhooks/sql/endpoints.ts";
 import { builder } from "../builder.ts";
+import { pageCost } from "../cost.ts";
+import { checkPageArgs } from "../cursors.ts";
 import { cursorSeq, WebhookEventTypeEnum } from "./webhooks.ts";
 
 const WebhookDeliveryStatusEnum = builder.enumType("WebhookDeliveryStatus", {
@@ -43,7 +45,9 @@ builder.queryField("webhookDeliveries", (t) =>
         endpointId: t.arg.id({ required: true }),
         status: t.arg({ type: WebhookDeliveryStatusEnum, required: false }),
       },
+      extensions: pageCost(DELIVERY_PAGE),
       resolve: async (_, args, { services, tenant }) => {
+        checkPageArgs(args);
         const { pool } = services.webhooks;
         const endpoint = await getEndpoint(pool, tenant, String(args.endpointId));
         if (!endpoint) throw notFound("webhook endpoint", String(args.endpointId));

@@ -11,6 +11,8 @@ import {
 import { WebhookEventType } from "../../webhooks/events.ts";
 import { countEndpoints, endpointSeq, listEndpoints, type EndpointRow } from "../../webhooks/sql/endpoints.ts";
 import { builder } from "../builder.ts";
+import { pageCost } from "../cost.ts";
+import { checkPageArgs } from "../cursors.ts";
 
 export const WebhookEventTypeEnum = builder.enumType("WebhookEventType", {
   description: "What a webhook is sent for; the delivery's body says it as `type` (batch.completed, …).",
@@ -57,7 +59,9 @@ builder.queryField("webhookEndpoints", (t) =>
     {
       type: WebhookEndpointRef,
       description: "The caller's webhook endpoints, newest first.",
+      extensions: pageCost(ENDPOINT_PAGE),
       resolve: async (_, args, { services, tenant }) => {
+        checkPageArgs(args);
         const { pool } = services.webhooks;
         const connection = await resolveCursorConnection(
           { args, ...ENDPOINT_PAGE, toCursor: (endpoint) => endpoint.id },
